@@ -1,0 +1,31 @@
+// sensorpipe: the library. Explicit named exports only.
+export type { Stage, SensorRecord, Batch, Rejection, RejectionHandler, SourceOptions } from './types.js'
+export { SensorpipeError, ExpressionError, SourceError, SinkError, ConfigError, RejectedInputError } from './errors.js'
+export { pipe } from './pipe.js'
+export { each } from './util/each.js'
+
+export { fromFile, type FromFileOptions } from './sources/file.js'
+export { fromStdin, type FromStdinOptions } from './sources/stdin.js'
+
+export { lines, type LinesOptions, type LinesStats, type LinesStage } from './framing/lines.js'
+
+export { parseCsv, type ParseCsvOptions, type ParseCsvStage } from './parse/csv.js'
+export { parseJson, type ParseJsonOptions, type ParseJsonStage } from './parse/json.js'
+export { parseKeyValue, type ParseKeyValueOptions, type ParseKeyValueStage } from './parse/key-value.js'
+export { parseColumns, parseFloatStrict, parseIntStrict, parseIsoTime, type Column, type ColumnType } from './parse/columns.js'
+export type { OnError, ParseStats } from './parse/reject.js'
+
+export { filter, where, type FilterStats, type FilterStage } from './filter/filter.js'
+export { compileExpression, type CompiledExpression, type Evaluator } from './filter/expression.js'
+
+export { tumbling, type TumblingOptions, type TumblingStage, type WindowStats } from './window/tumbling.js'
+export { parseAggregates, type Aggregate, type AggregateName } from './window/aggregates.js'
+export { parseDuration } from './window/duration.js'
+
+export { toJsonLines, toCsv, type ToCsvOptions, type FormatStage, type FormatStats } from './sinks/format.js'
+export { writeTo, type WriteResult } from './sinks/write.js'
+
+export {
+  definePipeline, buildPipeline, runPipeline, summarize, formatSummary,
+  type PipelineOptions, type PipelineDefinition, type BuiltPipeline, type RunSummary, type RunContext
+} from './pipeline.js'

@@ -1,0 +1,185 @@
+import type { SensorRecord, Stage } from '../types.js'
+import { positiveInteger } from '../util/validate.js'
+import { type Aggregate, aggregateValue, FieldAccumulator, parseAggregates } from './aggregates.js'
+import { parseDuration } from './duration.js'
+import { parseTimeField, timeOf } from './time.js'
+
+export interface TumblingOptions {
+  /** Window length by event time: `'1s'`, `'5m'` or milliseconds. Give this or `count`. */
+  size?: string | number
+  /** Window length in records (per key). Give this or `size`. */
+  count?: number
+  /** With `size`: the event-time field, `ts` or `ts:s` (epoch seconds). Numbers, digit strings and ISO 8601 are read. */
+  time?: string
+  /** Field(s) that key the windows: each distinct value gets its own window. Default: one global window. */
+  key?: string | readonly string[]
+  /** Aggregates: `'count,mean,min,max'` or `'mean:temp,max:hum'`. Default `'count'`. */
+  aggregates?: string | ReadonlyArray<string | Aggregate>
+  /** The field that aggregates without `:field` read. */
+  value?: string
+  /**
+   * Most keys held open at once. A record with a new key past the bound flushes every open window
+   * early (counted in `stats.earlyFlushes`), so a flood of distinct ids cannot grow memory.
+   * Default 100000.
+   */
+  maxKeys?: number
+}
+
+/** Live counters of a {@link tumbling} stage. */
+export interface WindowStats {
+  /** Records added to a window. */
+  accepted: number
+  /** Records dropped because their time field is missing or not a time. */
+  noTime: number
+  /** Window results emitted (one per window and key). */
+  emitted: number
+  /** Times the key bound forced an early flush. */
+  earlyFlushes: number
+}
+
+export type TumblingStage = Stage<SensorRecord[], SensorRecord[]> & { readonly stats: WindowStats }
+
+interface KeyState {
+  keys: unknown[]
+  count: number
+  accs: FieldAccumulator[]
+  /** For count windows: the window's sequence number for this key. */
+  seq: number
+}
+
+/**
+ * Groups records into tumbling windows, by event time (`size` + `time`) or by count, per key or
+ * globally, and emits one record per window and key: `{ window, end, ...keys, ...aggregates }`
+ * (count windows: `window` is the key's window number, from 0).
+ *
+ * Time windows start at multiples of `size` since the epoch. The input is taken to be in time
+ * order: a record whose window differs from the open one closes it (every key) and opens its own;
+ * the open window is flushed at the end of input. Holds one accumulator per open key (at most
+ * `maxKeys`), each of constant size; results are yielded with the input batch that closed them.
+ *
+ * @example
+ * ```ts
+ * const w = tumbling({ size: '1s', time: 'ts', key: 'sensor', aggregates: 'count,mean,min,max', value: 'value' })
+ * for await (const batch of pipe(readings, w)) for (const r of batch) console.log(r.window, r.sensor, r.mean)
+ * ```
+ */
+export function tumbling (options: TumblingOptions): TumblingStage {
+  if (options === null || typeof options !== 'object') throw new TypeError('tumbling needs options: { size, time } or { count }')
+  const byTime = options.size !== undefined
+  if (byTime === (options.count !== undefined)) throw new TypeError('tumbling needs exactly one of "size" (a duration) or "count" (records)')
+  const size = byTime ? parseDuration(options.size!, 'size') : positiveInteger('count', options.count)
+  if (byTime && options.time === undefined) throw new TypeError('"time" (the event-time field) is needed with "size"')
+  const { field: timeField, unit } = byTime ? parseTimeField(options.time!) : { field: '', unit: 'ms' as const }
+  const keyFields = options.key === undefined ? [] : typeof options.key === 'string' ? options.key.split(',').map(s => s.trim()) : [...options.key]
+  if (keyFields.some(k => typeof k !== 'string' || k === '')) throw new TypeError('"key" must be field names')
+  const aggs = parseAggregates(options.aggregates ?? 'count', options.value)
+  const maxKeys = positiveInteger('maxKeys', options.maxKeys ?? 100_000)
+  const fields = [...new Set(aggs.flatMap(a => a.field === undefined ? [] : [a.field]))]
+  const accIndex = aggs.map(a => a.field === undefined ? -1 : fields.indexOf(a.field))
+  for (const a of aggs) if (keyFields.includes(a.as) || a.as === 'window' || a.as === 'end') throw new TypeError(`"aggregates": output name "${a.as}" clashes with a key or window field`)
+
+  const stats: WindowStats = { accepted: 0, noTime: 0, emitted: 0, earlyFlushes: 0 }
+  const nk = keyFields.length
+  const k0 = keyFields[0]
+  const nf = fields.length
+
+  const keyOf = (rec: SensorRecord): unknown => {
+    if (nk === 0) return ''
+    if (nk === 1) return rec[k0!]
+    let k = ''
+    for (let i = 0; i < nk; i++) { const v = rec[keyFields[i]!]; k += typeof v === 'string' ? 's' + v : typeof v + String(v); k += '\u0000' }
+    return k
+  }
+
+  const result = (st: KeyState, window: number, end: number | undefined): SensorRecord => {
+    const out: SensorRecord = { window }
+    if (end !== undefined) out.end = end
+    for (let i = 0; i < nk; i++) out[keyFields[i]!] = st.keys[i] ?? null
+    for (let i = 0; i < aggs.length; i++) {
+      const j = accIndex[i]!
+      out[aggs[i]!.as] = aggregateValue(aggs[i]!.fn, st.count, j < 0 ? undefined : st.accs[j])
+    }
+    return out
+  }
+
+  const newState = (rec: SensorRecord): KeyState => {
+    const keys = new Array<unknown>(nk)
+    for (let i = 0; i < nk; i++) keys[i] = rec[keyFields[i]!]
+    const accs = new Array<FieldAccumulator>(nf)
+    for (let i = 0; i < nf; i++) accs[i] = new FieldAccumulator()
+    return { keys, count: 0, accs, seq: 0 }
+  }
+
+  const addTo = (st: KeyState, rec: SensorRecord): void => {
+    st.count++
+    for (let i = 0; i < nf; i++) st.accs[i]!.add(rec[fields[i]!])
+  }
+
+  async function * tumblingStage (batches: AsyncIterable<SensorRecord[]>): AsyncGenerator<SensorRecord[]> {
+    const open = new Map<unknown, KeyState>()
+    let current = NaN
+    const flush = (out: SensorRecord[]): void => {
+      for (const st of open.values()) out.push(result(st, current, current + size))
+      stats.emitted += open.size
+      open.clear()
+    }
+    for await (const batch of batches) {
+      const out: SensorRecord[] = []
+      for (let i = 0; i < batch.length; i++) {
+        const rec = batch[i]!
+        if (byTime) {
+          const raw = rec[timeField]
+          const t = typeof raw === 'number' && unit === 'ms' ? raw : timeOf(raw, unit)
+          if (t !== t) { stats.noTime++; continue }
+          const ws = t - (((t % size) + size) % size)
+          if (ws !== current) {
+            if (open.size > 0) flush(out)
+            current = ws
+          }
+          const k = keyOf(rec)
+          let st = open.get(k)
+          if (st === undefined) {
+            if (open.size >= maxKeys) { stats.earlyFlushes++; flush(out) }
+            st = newState(rec)
+            open.set(k, st)
+          }
+          addTo(st, rec)
+        } else {
+          const k = keyOf(rec)
+          let st = open.get(k)
+          if (st === undefined) {
+            if (open.size >= maxKeys) {
+              // Flush the oldest open key early: Map iteration order is insertion order.
+              stats.earlyFlushes++
+              const [oldKey, old] = open.entries().next().value as [unknown, KeyState]
+              if (old.count > 0) { out.push(result(old, old.seq, undefined)); stats.emitted++ }
+              open.delete(oldKey)
+            }
+            st = newState(rec)
+            open.set(k, st)
+          }
+          addTo(st, rec)
+          if (st.count === size) {
+            out.push(result(st, st.seq, undefined)); stats.emitted++
+            // Start the key's next window in place, keeping its number.
+            st.count = 0
+            st.seq++
+            for (let f = 0; f < nf; f++) st.accs[f] = new FieldAccumulator()
+          }
+        }
+        stats.accepted++
+      }
+      if (out.length > 0) yield out
+    }
+    // End of input: the open windows are results too.
+    const out: SensorRecord[] = []
+    if (byTime) {
+      if (open.size > 0) flush(out)
+    } else {
+      for (const st of open.values()) if (st.count > 0) { out.push(result(st, st.seq, undefined)); stats.emitted++ }
+      open.clear()
+    }
+    if (out.length > 0) yield out
+  }
+  return Object.assign(tumblingStage, { stats })
+}
