@@ -2,6 +2,9 @@
 export type { Stage, SensorRecord, Batch, Rejection, RejectionHandler, SourceOptions } from './types.js'
 export { SensorpipeError, ExpressionError, SourceError, SinkError, ConfigError, RejectedInputError } from './errors.js'
 export { pipe } from './pipe.js'
+export { LineBatch, asLineBatch } from './batch/line-batch.js'
+export { RecordBatch, asRecordBatch, type ColumnData, type FieldReader } from './batch/record-batch.js'
+export { StringInterner } from './batch/intern.js'
 export { each } from './util/each.js'
 
 export { fromFile, type FromFileOptions } from './sources/file.js'

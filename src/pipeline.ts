@@ -7,6 +7,8 @@ import { parseCsv } from './parse/csv.js'
 import { parseJson } from './parse/json.js'
 import { parseKeyValue } from './parse/key-value.js'
 import type { ParseStats } from './parse/reject.js'
+import type { LineBatch } from './batch/line-batch.js'
+import type { RecordBatch } from './batch/record-batch.js'
 import { pipe } from './pipe.js'
 import { toCsv, toJsonLines } from './sinks/format.js'
 import { writeTo } from './sinks/write.js'
@@ -90,7 +92,7 @@ export interface PipelineDefinition {
   /** The run's options; flags given on the command line override them. */
   options: PipelineOptions
   /** Extra stages placed after the window and before the output. */
-  stages?: () => Array<Stage<SensorRecord[], SensorRecord[]>>
+  stages?: () => Array<Stage<RecordBatch, RecordBatch | SensorRecord[]>>
 }
 
 /**
@@ -117,7 +119,7 @@ export function definePipeline (definition: PipelineDefinition): PipelineDefinit
 /** A built, not yet started pipeline: its record stages in order and their live stats. */
 export interface BuiltPipeline {
   framer: ReturnType<typeof lines>
-  parser: Stage<string[], SensorRecord[]> & { readonly stats: ParseStats }
+  parser: Stage<LineBatch | string[], RecordBatch> & { readonly stats: ParseStats }
   filter: ReturnType<typeof where> | undefined
   window: ReturnType<typeof tumbling> | undefined
   /** Every stage from bytes to records: framer, parser, filter, window, extra stages. */

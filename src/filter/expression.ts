@@ -1,4 +1,5 @@
 import { ExpressionError } from '../errors.js'
+import { ownField, type RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord } from '../types.js'
 
 /**
@@ -22,12 +23,24 @@ import type { SensorRecord } from '../types.js'
  */
 export type Evaluator = (record: SensorRecord) => unknown
 
-/** The fields an expression reads (top-level names), and its compiled form. */
+/** A compiled expression: evaluate it on a record, or bind it to a batch and test rows by index. */
 export interface CompiledExpression {
+  /** The value of the expression for one record. */
   evaluate: Evaluator
+  /** A truth test of row i of `batch`; numeric columns are read unboxed. */
+  bind: (batch: RecordBatch) => (i: number) => boolean
+  /** The top-level fields it reads. */
   fields: string[]
   source: string
 }
+
+type Node =
+  | { t: 'lit', v: unknown }
+  | { t: 'field', path: string[] }
+  | { t: 'not', e: Node }
+  | { t: 'neg', e: Node }
+  | { t: 'and' | 'or', l: Node, r: Node }
+  | { t: 'cmp' | 'arith', op: string, l: Node, r: Node }
 
 type Tok =
   | { kind: 'num', value: number, col: number }
@@ -122,68 +135,67 @@ export function compileExpression (source: string): CompiledExpression {
   const isOp = (v: string): boolean => { const t = toks[p]!; return t.kind === 'op' && t.value === v }
   const fail = (msg: string, t: Tok = peek()): never => { throw new ExpressionError(msg, source, t.col) }
   const describeTok = (t: Tok): string => t.kind === 'end' ? 'end of expression' : t.kind === 'str' ? 'a string' : t.kind === 'num' ? 'a number' : `'${t.value}'`
+  const CMP = ['==', '!=', '<', '<=', '>', '>=']
 
-  const parseOr = (): Evaluator => {
-    let left = parseAnd()
-    while (isOp('||')) { p++; const l = left; const r = parseAnd(); left = rec => truthy(l(rec)) || truthy(r(rec)) }
-    return left
+  const parseOr = (): Node => {
+    let l = parseAnd()
+    while (isOp('||')) { p++; l = { t: 'or', l, r: parseAnd() } }
+    return l
   }
-  const parseAnd = (): Evaluator => {
-    let left = parseNot()
-    while (isOp('&&')) { p++; const l = left; const r = parseNot(); left = rec => truthy(l(rec)) && truthy(r(rec)) }
-    return left
+  const parseAnd = (): Node => {
+    let l = parseNot()
+    while (isOp('&&')) { p++; l = { t: 'and', l, r: parseNot() } }
+    return l
   }
-  const parseNot = (): Evaluator => {
-    if (isOp('!')) { p++; const e = parseNot(); return rec => !truthy(e(rec)) }
+  const parseNot = (): Node => {
+    if (isOp('!')) { p++; return { t: 'not', e: parseNot() } }
     return parseCompare()
   }
-  const parseCompare = (): Evaluator => {
+  const parseCompare = (): Node => {
     const l = parseSum()
     const t = peek()
-    if (t.kind !== 'op' || !['==', '!=', '<', '<=', '>', '>='].includes(t.value)) return l
+    if (t.kind !== 'op' || !CMP.includes(t.value)) return l
     p++
     const r = parseSum()
     const after = peek()
-    if (after.kind === 'op' && ['==', '!=', '<', '<=', '>', '>='].includes(after.value)) {
-      fail(`comparisons cannot be chained; use && (as in 'a < b && b < c')`, after)
-    }
-    return comparison(t.value, l, r)
+    if (after.kind === 'op' && CMP.includes(after.value)) fail('comparisons cannot be chained; use && (as in \'a < b && b < c\')', after)
+    return { t: 'cmp', op: t.value, l, r }
   }
-  const parseSum = (): Evaluator => {
-    let left = parseProduct()
-    for (;;) {
-      if (isOp('+')) { p++; const l = left; const r = parseProduct(); left = rec => add(l(rec), r(rec)) } else if (isOp('-')) { p++; const l = left; const r = parseProduct(); left = rec => num(l(rec)) - num(r(rec)) } else return left
-    }
-  }
-  const parseProduct = (): Evaluator => {
-    let left = parseUnary()
+  const parseSum = (): Node => {
+    let l = parseProduct()
     for (;;) {
       const t = peek()
-      if (t.kind !== 'op' || (t.value !== '*' && t.value !== '/' && t.value !== '%')) return left
+      if (t.kind !== 'op' || (t.value !== '+' && t.value !== '-')) return l
       p++
-      const l = left
-      const r = parseUnary()
-      left = t.value === '*' ? rec => num(l(rec)) * num(r(rec)) : t.value === '/' ? rec => num(l(rec)) / num(r(rec)) : rec => num(l(rec)) % num(r(rec))
+      l = { t: 'arith', op: t.value, l, r: parseProduct() }
     }
   }
-  const parseUnary = (): Evaluator => {
+  const parseProduct = (): Node => {
+    let l = parseUnary()
+    for (;;) {
+      const t = peek()
+      if (t.kind !== 'op' || (t.value !== '*' && t.value !== '/' && t.value !== '%')) return l
+      p++
+      l = { t: 'arith', op: t.value, l, r: parseUnary() }
+    }
+  }
+  const parseUnary = (): Node => {
     if (isOp('-')) {
       p++
       const t = peek()
-      if (t.kind === 'num') { p++; const v = -t.value; return () => v }
-      const e = parseUnary()
-      return rec => -num(e(rec))
+      if (t.kind === 'num') { p++; return { t: 'lit', v: -t.value } }
+      return { t: 'neg', e: parseUnary() }
     }
     return parsePrimary()
   }
-  const parsePrimary = (): Evaluator => {
+  const parsePrimary = (): Node => {
     const t = peek()
-    if (t.kind === 'num' || t.kind === 'str') { p++; const v = t.value; return () => v }
+    if (t.kind === 'num' || t.kind === 'str') { p++; return { t: 'lit', v: t.value } }
     if (t.kind === 'name') {
       p++
-      if (t.value === 'true') return () => true
-      if (t.value === 'false') return () => false
-      if (t.value === 'null') return () => null
+      if (t.value === 'true') return { t: 'lit', v: true }
+      if (t.value === 'false') return { t: 'lit', v: false }
+      if (t.value === 'null') return { t: 'lit', v: null }
       const path = [t.value]
       while (isOp('.')) {
         p++
@@ -193,7 +205,7 @@ export function compileExpression (source: string): CompiledExpression {
         p++
       }
       fields.add(path[0]!)
-      return fieldReader(path)
+      return { t: 'field', path }
     }
     if (isOp('(')) {
       p++
@@ -205,47 +217,103 @@ export function compileExpression (source: string): CompiledExpression {
     return fail(`expected a value, a field or '(', got ${describeTok(t)}`)
   }
 
-  const evaluate = parseOr()
+  const ast = parseOr()
   if (peek().kind !== 'end') fail(`unexpected ${describeTok(peek())}`)
-  return { evaluate, fields: [...fields], source }
+
+  const evaluate = build<SensorRecord>(ast, path => fieldOfRecord(path), () => undefined)
+  const bind = (batch: RecordBatch): ((i: number) => boolean) => {
+    const f = build<number>(ast, path => fieldOfBatch(batch, path), (path) => path.length === 1 ? batch.numbers(path[0]!) : undefined)
+    return isBoolean(ast) ? f as (i: number) => boolean : i => truthy(f(i))
+  }
+  return { evaluate, bind, fields: [...fields], source }
 }
 
-function fieldReader (path: string[]): Evaluator {
-  const [a, b, c] = path
-  if (path.length === 1) return rec => own(rec, a!)
-  if (path.length === 2) return rec => { const x = own(rec, a!); return x !== null && typeof x === 'object' ? own(x as SensorRecord, b!) : undefined }
-  if (path.length === 3) {
-    return rec => {
-      const x = own(rec, a!)
-      const y = x !== null && typeof x === 'object' ? own(x as SensorRecord, b!) : undefined
-      return y !== null && typeof y === 'object' ? own(y as SensorRecord, c!) : undefined
+// Nodes whose value is always a boolean (no truthiness conversion needed).
+function isBoolean (n: Node): boolean {
+  return n.t === 'cmp' || n.t === 'not' || n.t === 'and' || n.t === 'or'
+}
+
+/**
+ * Builds closures for a node over an input X (a record, or a row index). `numbers` gives an
+ * unboxed numeric column for a field when there is one, so `value >= -40` on a typed column is a
+ * typed-array read and a compare, with no boxing.
+ */
+function build<X> (node: Node, field: (path: string[]) => (x: X) => unknown, numbers: (path: string[]) => Float64Array | undefined): (x: X) => unknown {
+  const rec = (n: Node): (x: X) => unknown => build(n, field, numbers)
+  switch (node.t) {
+    case 'lit': { const v = node.v; return () => v }
+    case 'field': return field(node.path)
+    case 'not': { const e = rec(node.e); return isBoolean(node.e) ? x => !(e(x) as boolean) : x => !truthy(e(x)) }
+    case 'neg': { const e = rec(node.e); return x => -num(e(x)) }
+    case 'and': {
+      const l = rec(node.l); const r = rec(node.r)
+      if (isBoolean(node.l) && isBoolean(node.r)) return x => (l(x) as boolean) && (r(x) as boolean)
+      return x => truthy(l(x)) && truthy(r(x))
+    }
+    case 'or': {
+      const l = rec(node.l); const r = rec(node.r)
+      if (isBoolean(node.l) && isBoolean(node.r)) return x => (l(x) as boolean) || (r(x) as boolean)
+      return x => truthy(l(x)) || truthy(r(x))
+    }
+    case 'arith': {
+      const l = rec(node.l); const r = rec(node.r)
+      switch (node.op) {
+        case '+': return x => add(l(x), r(x))
+        case '-': return x => num(l(x)) - num(r(x))
+        case '*': return x => num(l(x)) * num(r(x))
+        case '/': return x => num(l(x)) / num(r(x))
+        default: return x => num(l(x)) % num(r(x))
+      }
+    }
+    case 'cmp': {
+      // A numeric column against a number: the hot case, specialised.
+      const col = node.l.t === 'field' ? numbers(node.l.path) : undefined
+      if (col !== undefined && node.r.t === 'lit' && typeof node.r.v === 'number') {
+        const c = node.r.v
+        switch (node.op) {
+          case '<': return x => col[x as number]! < c
+          case '<=': return x => col[x as number]! <= c
+          case '>': return x => col[x as number]! > c
+          case '>=': return x => col[x as number]! >= c
+          case '==': return x => col[x as number]! === c
+          default: return x => col[x as number]! !== c
+        }
+      }
+      return comparison(node.op, rec(node.l), rec(node.r))
     }
   }
-  return rec => {
-    let x: unknown = rec
-    for (const k of path) { if (x === null || typeof x !== 'object') return undefined; x = own(x as SensorRecord, k) }
-    return x
-  }
 }
 
-// Only a record's own fields: `constructor` or `__proto__` must not reach the prototype.
-// Object.prototype holds no primitive values, so a primitive read is always an own field.
-function own (rec: SensorRecord, key: string): unknown {
-  const v = rec[key]
-  if (typeof v !== 'object' && typeof v !== 'function') return v
-  return v !== null && !Object.prototype.hasOwnProperty.call(rec, key) ? undefined : v
+function fieldOfRecord (path: string[]): Evaluator {
+  if (path.length === 1) { const a = path[0]!; return rec => ownField(rec, a) }
+  return rec => descend(rec, path, 0)
+}
+
+function fieldOfBatch (batch: RecordBatch, path: string[]): (i: number) => unknown {
+  const top = batch.reader(path[0]!)
+  if (path.length === 1) return top
+  return i => descend(top(i), path, 1)
+}
+
+function descend (x: unknown, path: string[], from: number): unknown {
+  for (let k = from; k < path.length; k++) {
+    if (x === null || typeof x !== 'object') return undefined
+    x = ownField(x as SensorRecord, path[k]!)
+  }
+  return x
 }
 
 const num = (v: unknown): number => typeof v === 'number' ? v : NaN
 const add = (a: unknown, b: unknown): unknown => typeof a === 'string' && typeof b === 'string' ? a + b : num(a) + num(b)
 
-function comparison (op: string, l: Evaluator, r: Evaluator): Evaluator {
+function comparison<X> (op: string, l: (x: X) => unknown, r: (x: X) => unknown): (x: X) => boolean {
+  const ordered = (a: unknown, b: unknown): boolean => typeof a === typeof b && (typeof a === 'number' || typeof a === 'string')
   switch (op) {
-    case '==': return rec => l(rec) === r(rec)
-    case '!=': return rec => l(rec) !== r(rec)
-    case '<': return rec => { const a = l(rec); const b = r(rec); return typeof a === typeof b && (typeof a === 'number' || typeof a === 'string') && (a as number) < (b as number) }
-    case '<=': return rec => { const a = l(rec); const b = r(rec); return typeof a === typeof b && (typeof a === 'number' || typeof a === 'string') && (a as number) <= (b as number) }
-    case '>': return rec => { const a = l(rec); const b = r(rec); return typeof a === typeof b && (typeof a === 'number' || typeof a === 'string') && (a as number) > (b as number) }
-    default: return rec => { const a = l(rec); const b = r(rec); return typeof a === typeof b && (typeof a === 'number' || typeof a === 'string') && (a as number) >= (b as number) }
+    case '==': return x => l(x) === r(x)
+    case '!=': return x => l(x) !== r(x)
+    case '<': return x => { const a = l(x); const b = r(x); return ordered(a, b) && (a as number) < (b as number) }
+    case '<=': return x => { const a = l(x); const b = r(x); return ordered(a, b) && (a as number) <= (b as number) }
+    case '>': return x => { const a = l(x); const b = r(x); return ordered(a, b) && (a as number) > (b as number) }
+    default: return x => { const a = l(x); const b = r(x); return ordered(a, b) && (a as number) >= (b as number) }
   }
 }

@@ -1,7 +1,8 @@
+import { asRecordBatch, type RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord, Stage } from '../types.js'
 import { compileExpression } from './expression.js'
 
-/** Live counters of a {@link filter} stage. */
+/** Live counters of a filter stage. */
 export interface FilterStats {
   /** Records that passed. */
   kept: number
@@ -9,50 +10,57 @@ export interface FilterStats {
   dropped: number
 }
 
-export type FilterStage<T> = Stage<T[], T[]> & { readonly stats: FilterStats }
+export type FilterStage = Stage<RecordBatch | SensorRecord[], RecordBatch> & { readonly stats: FilterStats }
 
-/**
- * Keeps the records of each batch for which `predicate` returns true; the rest are dropped and
- * counted in `stats.dropped`. An empty batch is not passed on. A predicate that throws rejects
- * the pending `next()` (and the source is closed). Buffers nothing beyond the batch in hand.
- *
- * @example
- * ```ts
- * const hot = filter((r: { value: number }) => r.value > 30)
- * for await (const batch of pipe(readings, hot)) console.log(batch)
- * ```
- */
-export function filter<T> (predicate: (record: T) => unknown): FilterStage<T> {
-  if (typeof predicate !== 'function') throw new TypeError('"predicate" must be a function')
+// Keeps the rows of each batch that pass `test(batch)(i)`; shared by filter and where.
+function selecting (test: (batch: RecordBatch) => (i: number) => unknown): FilterStage {
   const stats: FilterStats = { kept: 0, dropped: 0 }
-  async function * filterStage (batches: AsyncIterable<T[]>): AsyncGenerator<T[]> {
-    for await (const batch of batches) {
-      const out: T[] = []
-      for (let i = 0; i < batch.length; i++) {
-        const r = batch[i]!
-        if (predicate(r)) out.push(r)
-      }
-      stats.kept += out.length
-      stats.dropped += batch.length - out.length
-      if (out.length > 0) yield out
+  let keep = new Uint32Array(1024)
+  async function * filterStage (batches: AsyncIterable<RecordBatch | SensorRecord[]>): AsyncGenerator<RecordBatch> {
+    for await (const input of batches) {
+      const batch = asRecordBatch(input)
+      const n = batch.length
+      if (keep.length < n) keep = new Uint32Array(n)
+      const pass = test(batch)
+      let k = 0
+      for (let i = 0; i < n; i++) if (pass(i) === true) keep[k++] = i
+      stats.kept += k
+      stats.dropped += n - k
+      if (k > 0) yield batch.select(keep, k)
     }
   }
   return Object.assign(filterStage, { stats })
 }
 
 /**
- * A {@link filter} by a `--where` expression (see {@link compileExpression} for the language).
- * A bad expression throws `ExpressionError` at build time, pointing at the column.
+ * Keeps the records of each batch for which `predicate` returns true (truthy); the rest are
+ * dropped and counted in `stats.dropped`. An empty batch is not passed on. The predicate sees
+ * plain records (made on demand from columnar batches: use {@link where} on hot paths). A
+ * predicate that throws rejects the pending `next()` and the source is closed. Holds one batch.
+ *
+ * @example
+ * ```ts
+ * const hot = filter(r => (r.value as number) > 30)
+ * for await (const batch of pipe(readings, hot)) console.log(batch.length)
+ * ```
+ */
+export function filter (predicate: (record: SensorRecord) => unknown): FilterStage {
+  if (typeof predicate !== 'function') throw new TypeError('"predicate" must be a function')
+  return selecting(batch => i => Boolean(predicate(batch.row(i))))
+}
+
+/**
+ * A filter by a `--where` expression (see {@link compileExpression} for the language), evaluated
+ * on columns: a numeric field of a typed batch is read unboxed. A bad expression throws
+ * `ExpressionError` at build time, pointing at the column.
  *
  * @example
  * ```ts
  * pipe(fromFile('in.csv'), lines(), parseCsv({ columns: 'ts:time,value:float' }), where('value >= -40 && value <= 125'))
  * ```
  */
-export function where (expression: string): FilterStage<SensorRecord> {
-  const { evaluate } = compileExpression(expression)
-  return filter<SensorRecord>(r => {
-    const v = evaluate(r)
-    return v !== false && v !== 0 && v !== '' && v != null && v === v
-  })
+export function where (expression: string): FilterStage {
+  const { bind } = compileExpression(expression)
+  return selecting(bind)
 }
+

@@ -1,4 +1,5 @@
 import { isAscii } from 'node:buffer'
+import { LineBatch } from '../batch/line-batch.js'
 import type { RejectionHandler, Stage } from '../types.js'
 import { optionalFunction, positiveInteger } from '../util/validate.js'
 
@@ -20,17 +21,19 @@ export interface LinesStats {
   tooLong: number
 }
 
-export type LinesStage = Stage<Uint8Array, string[]> & { readonly stats: LinesStats }
+export type LinesStage = Stage<Uint8Array, LineBatch> & { readonly stats: LinesStats }
 
 const LF = 10
 const CR = 13
 const SNIPPET = 256
+const EMPTY = Buffer.alloc(0)
 
 /**
- * Frames a stream of byte chunks into batches of text lines: one `string[]` per input chunk that
- * completes at least one line. Lines end at LF; one CR directly before the LF is removed; a lone
- * CR is data. A last line without LF still counts. A UTF-8 BOM at the very start is skipped
- * (elsewhere it is data). Text is decoded as UTF-8, each invalid sequence becoming U+FFFD.
+ * Frames a stream of byte chunks into batches of text lines: one {@link LineBatch} per input
+ * chunk that completes at least one line (iterate it for strings). Lines end at LF; one CR
+ * directly before the LF is removed; a lone CR is data. A last line without LF still counts. A
+ * UTF-8 BOM at the very start is skipped (elsewhere it is data). Text is decoded as UTF-8, each
+ * invalid sequence becoming U+FFFD.
  *
  * Buffers the unfinished last line of a chunk, at most `maxLineBytes`; past that the line is
  * dropped and counted, so an input without newlines cannot grow memory. Never waits for more
@@ -54,132 +57,187 @@ export function lines (options: LinesOptions = {}): LinesStage {
     onError?.({
       stage: 'lines',
       reason: 'too-long',
-      detail: `line longer than maxLineBytes (${maxLineBytes})`,
+      detail: `line ${stats.lines} is longer than maxLineBytes (${maxLineBytes})`,
       line: stats.lines,
       raw: Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, SNIPPET)).toString('utf8')
     })
   }
 
-  async function * linesStage (chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string[]> {
-    // The unfinished line: `carry[0, carryLen)`, never more than maxLineBytes + 1 bytes
-    // (the +1 holds a CR that may turn out to precede an LF in the next chunk).
-    let carry: Buffer | undefined
+  async function * linesStage (chunks: AsyncIterable<Uint8Array>): AsyncGenerator<LineBatch> {
+    // The unfinished line: carry[0, carryLen), at most maxLineBytes + 1 bytes (the +1 holds a CR
+    // that may turn out to precede an LF in the next chunk). Past that: discarding, keeping only
+    // the first SNIPPET bytes for the report.
+    let carry = Buffer.allocUnsafe(Math.min(maxLineBytes + 1, 4096))
     let carryLen = 0
-    let discarding = false // inside a line already known to be too long
-    let discardHead: Buffer | undefined
-    let bomPending: Buffer | undefined // the first < 3 bytes, while they could still be a BOM
+    let discarding = false
+    let discardHead = EMPTY
+    let bomPending: Buffer | undefined
     let started = false
+    // Line offsets of the batch being built; fresh arrays per batch (the consumer may keep it).
+    let starts = new Int32Array(1024)
+    let ends = new Int32Array(1024)
+    let count = 0
+    let numbers: Float64Array | undefined
 
     const pushCarry = (src: Uint8Array, from: number, to: number): void => {
       const n = to - from
+      if (n <= 0) return
       if (discarding) return
       if (carryLen + n > maxLineBytes + 1) {
         discarding = true
-        discardHead = Buffer.allocUnsafe(Math.min(SNIPPET, carryLen + n))
-        const fromCarry = Math.min(carryLen, discardHead.length)
-        if (carry !== undefined) carry.copy(discardHead, 0, 0, fromCarry)
-        Buffer.from(src.buffer, src.byteOffset + from, Math.min(n, discardHead.length - fromCarry)).copy(discardHead, fromCarry)
+        const head = Buffer.allocUnsafe(Math.min(SNIPPET, carryLen + n))
+        const fromCarry = Math.min(carryLen, head.length)
+        carry.copy(head, 0, 0, fromCarry)
+        head.set(src.subarray(from, from + head.length - fromCarry), fromCarry)
+        discardHead = head
         carryLen = 0
         return
       }
-      if (carry === undefined || carry.length < carryLen + n) {
-        const next = Buffer.allocUnsafe(Math.min(maxLineBytes + 1, Math.max(256, (carryLen + n) * 2)))
-        if (carry !== undefined) carry.copy(next, 0, 0, carryLen)
+      if (carry.length < carryLen + n) {
+        const next = Buffer.allocUnsafe(Math.min(maxLineBytes + 1, Math.max(carryLen + n, carry.length * 2)))
+        carry.copy(next, 0, 0, carryLen)
         carry = next
       }
       carry.set(src.subarray(from, to), carryLen)
       carryLen += n
     }
 
-    // Ends the carried line with bytes src[from, to) (to = the LF's index). Returns the line, or
-    // undefined when it was too long.
-    const finishCarry = (src: Uint8Array, from: number, to: number): string | undefined => {
-      if (discarding) {
-        discarding = false
-        const head = discardHead ?? Buffer.alloc(0)
-        discardHead = undefined
-        tooLong(head)
-        return undefined
+    const addLine = (s: number, e: number): void => {
+      if (count === starts.length) {
+        const s2 = new Int32Array(count * 2); s2.set(starts); starts = s2
+        const e2 = new Int32Array(count * 2); e2.set(ends); ends = e2
+        if (numbers !== undefined) { const n2 = new Float64Array(count * 2); n2.set(numbers); numbers = n2 }
       }
-      pushCarry(src, from, to)
-      if (discarding) return finishCarry(src, to, to)
-      let end = carryLen
-      if (end > 0 && carry![end - 1] === CR) end--
-      carryLen = 0
-      if (end > maxLineBytes) { tooLong(carry!.subarray(0, end)); return undefined }
+      starts[count] = s
+      ends[count] = e
+      if (numbers !== undefined) numbers[count] = stats.lines + 1
+      count++
       stats.lines++
-      return carry!.toString('utf8', 0, end)
     }
 
-    const frame = (buf: Uint8Array, out: string[]): void => {
-      let start = 0
-      const last = buf.lastIndexOf(LF)
-      if (last < 0) { pushCarry(buf, 0, buf.length); return }
-      if (carryLen > 0 || discarding) {
-        const lf = buf.indexOf(LF)
-        const line = finishCarry(buf, 0, lf)
-        if (line !== undefined) out.push(line)
-        start = lf + 1
-      }
-      if (start <= last) frameWhole(buf, start, last, out)
-      if (last + 1 < buf.length) pushCarry(buf, last + 1, buf.length)
+    // A line was dropped inside the batch being built: from now on, lines carry explicit numbers.
+    const noteGap = (): void => {
+      if (numbers !== undefined) return
+      const first = stats.lines - count + 1
+      numbers = new Float64Array(starts.length)
+      for (let i = 0; i < count; i++) numbers[i] = first + i
     }
 
-    // Lines in buf[start, last], where buf[last] is an LF and no line is carried in.
-    const frameWhole = (buf: Uint8Array, start: number, last: number, out: string[]): void => {
-      const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length)
-      const seg = b.subarray(start, last)
-      if (isAscii(seg)) {
-        // One string for the whole segment; lines are slices of it. In ASCII a char is a byte,
-        // so the length check is exact.
-        splitText(seg.toString('latin1'), out, true)
-        return
-      }
-      const text = seg.toString('utf8')
-      // A line of n UTF-16 units came from at most 3n bytes; only a line that could be too long
-      // needs its bytes counted, which the slow path does.
-      if (!splitText(text, out, false)) frameBytes(b, start, last, out)
+    const take = (text: string, ascii: boolean, firstLine: number): LineBatch => {
+      const batch = new LineBatch(text, starts.subarray(0, count), ends.subarray(0, count), count, firstLine, ascii, numbers?.subarray(0, count))
+      const cap = Math.max(1024, Math.min(1 << 20, count * 2))
+      starts = new Int32Array(cap)
+      ends = new Int32Array(cap)
+      numbers = undefined
+      count = 0
+      return batch
     }
 
-    // Appends the lines of text (LF-separated, the last line ending at the end of text) to out.
-    // exact: a char is a byte (ASCII). Otherwise it gives up (returns false, out and stats
-    // untouched) as soon as a line might be too long, i.e. has more than maxLineBytes / 3 units.
-    const splitText = (text: string, out: string[], exact: boolean): boolean => {
-      const mark = out.length
-      let pos = 0
+    // Splits text (LF-separated; its last line ends at the end of text) into the batch's offsets.
+    // exact: a char is a byte, so lengths check exactly. Otherwise it returns false (and adds
+    // nothing) as soon as a line may be too long: n UTF-16 units come from at most 3n bytes.
+    const split = (text: string, exact: boolean): boolean => {
       const n = text.length
-      let seen = 0
+      if (!exact) {
+        let pos = 0
+        for (;;) {
+          let lf = text.indexOf('\n', pos)
+          if (lf < 0) lf = n
+          if (3 * (lf - pos) > maxLineBytes) return false
+          if (lf >= n) break
+          pos = lf + 1
+        }
+      }
+      let pos = 0
       for (;;) {
         let lf = text.indexOf('\n', pos)
         if (lf < 0) lf = n
         let end = lf
         if (end > pos && text.charCodeAt(end - 1) === CR) end--
-        if (!exact && 3 * (end - pos) > maxLineBytes) { out.length = mark; return false }
         if (end - pos > maxLineBytes) {
-          stats.lines += seen; seen = 0
+          noteGap()
           tooLong(Buffer.from(text.slice(pos, pos + SNIPPET), 'latin1'))
         } else {
-          out.push(text.slice(pos, end))
-          seen++
+          addLine(pos, end)
         }
         if (lf >= n) break
         pos = lf + 1
       }
-      stats.lines += seen
       return true
     }
 
-    // Byte-exact framing for non-ASCII text that may hold an over-long line.
-    const frameBytes = (b: Buffer, start: number, last: number, out: string[]): void => {
-      let pos = start
-      while (pos <= last) {
-        const lf = b.indexOf(LF, pos)
+    // Exact framing of non-ASCII bytes that may hold an over-long line: each line decoded alone.
+    const splitBytes = (seg: Buffer): LineBatch | undefined => {
+      const kept: string[] = []
+      const nums: number[] = []
+      let pos = 0
+      for (;;) {
+        let lf = seg.indexOf(LF, pos)
+        if (lf < 0) lf = seg.length
         let end = lf
-        if (end > pos && b[end - 1] === CR) end--
-        if (end - pos > maxLineBytes) tooLong(b.subarray(pos, end))
-        else { stats.lines++; out.push(b.toString('utf8', pos, end)) }
+        if (end > pos && seg[end - 1] === CR) end--
+        if (end - pos > maxLineBytes) tooLong(seg.subarray(pos, end))
+        else { stats.lines++; kept.push(seg.toString('utf8', pos, end)); nums.push(stats.lines) }
+        if (lf >= seg.length) break
         pos = lf + 1
       }
+      if (kept.length === 0) return undefined
+      return LineBatch.of(kept, nums[0]!, Float64Array.from(nums))
+    }
+
+    // Frames seg, which holds whole lines only (the LF after its last line removed).
+    const frameSegment = (seg: Buffer): LineBatch | undefined => {
+      const firstLine = stats.lines + 1
+      if (isAscii(seg)) {
+        const text = seg.toString('latin1')
+        split(text, true)
+        return count > 0 ? take(text, true, firstLine) : undefined
+      }
+      const text = seg.toString('utf8')
+      if (split(text, false)) return count > 0 ? take(text, false, firstLine) : undefined
+      return splitBytes(seg)
+    }
+
+    const frame = (buf: Uint8Array): LineBatch | undefined => {
+      const last = buf.lastIndexOf(LF)
+      if (last < 0) { pushCarry(buf, 0, buf.length); return undefined }
+      let from = 0
+      if (discarding) {
+        // The over-long line ends at the first LF.
+        const lf = buf.indexOf(LF)
+        discarding = false
+        tooLong(discardHead)
+        discardHead = EMPTY
+        from = lf + 1
+      }
+      let batch: LineBatch | undefined
+      if (from <= last) {
+        let seg: Buffer
+        if (carryLen > 0) {
+          // The carried line is decoded together with this chunk's whole lines (one copy).
+          const firstLf = buf.indexOf(LF, from)
+          if (carryLen + (firstLf - from) > maxLineBytes + 1) {
+            pushCarry(buf, from, firstLf) // turns into discarding
+            discarding = false
+            tooLong(discardHead)
+            discardHead = EMPTY
+            from = firstLf + 1
+            seg = Buffer.from(buf.buffer, buf.byteOffset + from, Math.max(0, last - from))
+            carryLen = 0
+            if (from > last) seg = EMPTY
+          } else {
+            seg = Buffer.allocUnsafe(carryLen + last - from)
+            carry.copy(seg, 0, 0, carryLen)
+            seg.set(buf.subarray(from, last), carryLen)
+            carryLen = 0
+          }
+          if (seg.length > 0 || from <= last) batch = frameSegment(seg)
+        } else {
+          batch = frameSegment(Buffer.from(buf.buffer, buf.byteOffset + from, last - from))
+        }
+      }
+      pushCarry(buf, last + 1, buf.length)
+      return batch
     }
 
     for await (let chunk of chunks) {
@@ -189,18 +247,25 @@ export function lines (options: LinesOptions = {}): LinesStage {
         if (chunk.length < 3 && isBomPrefix(chunk)) { bomPending = Buffer.from(chunk); continue }
         bomPending = undefined
         started = true
-        if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3)
+        if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3)
       }
       if (chunk.length === 0) continue
-      const out: string[] = []
-      frame(chunk, out)
-      if (out.length > 0) yield out
+      const batch = frame(chunk)
+      if (batch !== undefined) yield batch
     }
     // End of input: a cut BOM is data; the unfinished line is the last line.
-    if (bomPending !== undefined && bomPending.length > 0) pushCarry(bomPending, 0, bomPending.length)
-    if (carryLen > 0 || discarding) {
-      const line = finishCarry(new Uint8Array(0), 0, 0)
-      if (line !== undefined) yield [line]
+    if (bomPending !== undefined) pushCarry(bomPending, 0, bomPending.length)
+    if (discarding) {
+      tooLong(discardHead)
+    } else if (carryLen > 0) {
+      let end = carryLen
+      if (carry[end - 1] === CR) end--
+      carryLen = 0
+      if (end > maxLineBytes) tooLong(carry.subarray(0, end))
+      else {
+        stats.lines++
+        yield LineBatch.of([carry.toString('utf8', 0, end)], stats.lines)
+      }
     }
   }
 

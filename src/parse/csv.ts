@@ -1,5 +1,8 @@
-import type { SensorRecord, Stage } from '../types.js'
-import { type Column, convertField, INVALID, parseColumns, typeReason } from './columns.js'
+import { StringInterner } from '../batch/intern.js'
+import { asLineBatch, type LineBatch } from '../batch/line-batch.js'
+import { type ColumnData, RecordBatch } from '../batch/record-batch.js'
+import type { Stage } from '../types.js'
+import { type Column, convertField, INVALID, parseColumns, parseDigits15, parseFloatStrict, typeReason } from './columns.js'
 import { newParseStats, type OnError, type ParseStats, rejecter, snippet } from './reject.js'
 
 export interface ParseCsvOptions {
@@ -17,19 +20,27 @@ export interface ParseCsvOptions {
   onError?: OnError
 }
 
-export type ParseCsvStage = Stage<string[], SensorRecord[]> & { readonly stats: ParseStats }
+export type ParseCsvStage = Stage<LineBatch | string[], RecordBatch> & { readonly stats: ParseStats }
+
+// Column kinds, so the per-field conversion is a switch on a small integer.
+const K_FLOAT = 0
+const K_TIME = 1
+const K_STRING = 2
+const K_INT = 3
+const K_OTHER = 4
 
 /**
- * Parses batches of CSV lines into batches of typed records. Strict: a line must have exactly
- * one field per column and every field must fit its type, else it is rejected (counted by reason
- * in `stats`, optionally handed to `onError` with its raw text); a rejection never ends the stream.
- * A field that starts with `"` is read as an RFC 4180 quoted field (`""` is a quote; a quoted
- * field cannot span lines); a quote elsewhere is data. Buffers nothing beyond the batch in hand.
+ * Parses batches of CSV lines into columnar batches of typed records ({@link RecordBatch}: numbers
+ * unboxed in `Float64Array`s, repeated strings shared). Strict: a line must have exactly one
+ * field per column and every field must fit its type, else it is rejected (counted by reason in
+ * `stats`, optionally handed to `onError` with its raw text and line number); a rejection never
+ * ends the stream. A field that starts with `"` is read as an RFC 4180 quoted field (`""` is a
+ * quote; a quoted field cannot span lines); a quote elsewhere is data. Holds one batch's columns.
  *
  * @example
  * ```ts
  * const parser = parseCsv({ columns: 'ts:time,sensor:string,value:float' })
- * for await (const batch of pipe(fromFile('in.csv'), lines(), parser)) console.log(batch[0]?.value)
+ * for await (const batch of pipe(fromFile('in.csv'), lines(), parser)) console.log(batch.numbers('value'))
  * console.error(parser.stats.malformed, 'malformed')
  * ```
  */
@@ -45,81 +56,131 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
   const reject = rejecter('parseCsv', stats, options.onError)
   const delim = delimiter.charCodeAt(0)
 
-  async function * parseCsvStage (batches: AsyncIterable<string[]>): AsyncGenerator<SensorRecord[]> {
+  async function * parseCsvStage (batches: AsyncIterable<LineBatch | string[]>): AsyncGenerator<RecordBatch> {
     let columns: Column[] | undefined = header ? undefined : typed
-    // Field boundaries of the line in hand, reused across lines.
+    let names: string[] = []
+    let kinds: number[] = []
+    const interner = new StringInterner()
     const fieldStart: number[] = []
     const fieldEnd: number[] = []
-    for await (const batch of batches) {
-      const out: SensorRecord[] = []
-      for (let b = 0; b < batch.length; b++) {
-        const line = batch[b]!
+    const setColumns = (cols: Column[]): void => {
+      columns = cols
+      names = cols.map(c => c.name)
+      kinds = cols.map(c => c.optional ? K_OTHER : c.type === 'float' ? K_FLOAT : c.type === 'time' ? K_TIME : c.type === 'string' ? K_STRING : c.type === 'int' ? K_INT : K_OTHER)
+    }
+    if (columns !== undefined) setColumns(columns)
+
+    for await (const input of batches) {
+      const batch = asLineBatch(input)
+      const text = batch.text
+      const n = batch.length
+      let i = 0
+      if (columns === undefined) {
+        if (n === 0) continue
         stats.lines++
-        if (columns === undefined) {
-          columns = headerColumns(line, typed, delimiter)
-          if (columns === undefined) reject('bad-header', `header ${snippet(line)} does not name the columns`, line)
+        const head = headerColumns(batch.at(0), typed, delimiter)
+        if (head === undefined) {
+          reject('bad-header', `header ${snippet(batch.at(0))} does not name the columns${typed === undefined ? '' : ' (' + typed.map(c => c.name).join(', ') + ')'}`, batch.at(0), batch.lineNumber(0))
           continue
         }
-        const ncol = columns.length
-        // Field boundaries by scanning for the delimiter; no intermediate strings.
-        let start = 0
+        setColumns(head)
+        i = 1
+      }
+      const cols = columns!
+      const ncol = cols.length
+      const data: ColumnData[] = kinds.map(k => k <= K_TIME || k === K_INT ? new Float64Array(n - i) : new Array<unknown>(n - i))
+      let m = 0
+      // The next delimiter at or after the scan position, found once per stretch of text so
+      // that lines without delimiters are never rescanned.
+      let nd = -1
+      for (; i < n; i++) {
+        stats.lines++
+        const s = batch.start(i)
+        const e = batch.end(i)
+        let pos = s
         let c = 0
         let quoted = false
         for (; c < ncol; c++) {
-          if (line.charCodeAt(start) === 34) { quoted = true; break }
-          const end = c === ncol - 1 ? (line.indexOf(delimiter, start) < 0 ? line.length : -1) : line.indexOf(delimiter, start)
-          if (end < 0) break
-          fieldStart[c] = start
-          fieldEnd[c] = end
-          start = end + 1
-        }
-        const rec: SensorRecord = {}
-        if (quoted) {
-          // A field starts with a quote: the general RFC 4180 path.
-          const values = splitQuoted(line, delimiter)
-          if (typeof values === 'string') { reject('bad-quote', values, line); continue }
-          if (values.length !== ncol) { reject('field-count', `expected ${ncol} fields, got ${values.length}`, line); continue }
-          let ok = true
-          for (c = 0; c < ncol; c++) {
-            const col = columns[c]!
-            const text = values[c]!
-            const v = convertField(col, text, 0, text.length)
-            if (v === INVALID) { reject(typeReason(col.type), `column "${col.name}": ${snippet(text)} is not a valid ${col.type}`, line); ok = false; break }
-            rec[col.name] = v
+          if (text.charCodeAt(pos) === 34 && pos < e) { quoted = true; break }
+          if (nd < pos) { nd = text.indexOf(delimiter, pos); if (nd < 0) nd = text.length }
+          if (c < ncol - 1) {
+            if (nd >= e) break
+            fieldStart[c] = pos
+            fieldEnd[c] = nd
+            pos = nd + 1
+          } else {
+            if (nd < e) break
+            fieldStart[c] = pos
+            fieldEnd[c] = e
           }
-          if (ok) out.push(rec)
+        }
+        if (quoted) {
+          if (parseQuoted(batch, i, cols, data, m)) m++
           continue
         }
         if (c !== ncol) {
-          reject('field-count', `expected ${ncol} fields, got ${countFields(line, delim)}`, line)
+          reject('field-count', `expected ${ncol} fields, got ${countFields(text, s, e, delim)}`, batch.at(i), batch.lineNumber(i))
           continue
         }
         let ok = true
         for (c = 0; c < ncol; c++) {
-          const col = columns[c]!
           const from = fieldStart[c]!
           const to = fieldEnd[c]!
-          const v = convertField(col, line, from, to)
-          if (v === INVALID) {
-            reject(typeReason(col.type), `column "${col.name}": ${snippet(line.slice(from, to))} is not a valid ${col.type}`, line)
-            ok = false
-            break
+          const col = data[c]!
+          switch (kinds[c]) {
+            case K_FLOAT: {
+              const v = parseFloatStrict(text, from, to)
+              if (v === v) { col[m] = v; continue }
+              break
+            }
+            case K_TIME: {
+              let v = parseDigits15(text, from, to)
+              if (v !== v) v = convertField(cols[c]!, text, from, to) as number
+              if (typeof v === 'number' && v === v) { col[m] = v; continue }
+              break
+            }
+            case K_STRING:
+              if (to > from) { col[m] = interner.get(text, from, to); continue }
+              break
+            default: {
+              const v = convertField(cols[c]!, text, from, to)
+              if (v !== INVALID) { col[m] = v; continue }
+            }
           }
-          rec[col.name] = v
+          const colDef = cols[c]!
+          reject(typeReason(colDef.type), `column "${colDef.name}": ${snippet(text.slice(from, to))} is not a valid ${colDef.type}`, batch.at(i), batch.lineNumber(i))
+          ok = false
+          break
         }
-        if (ok) out.push(rec)
+        if (ok) m++
       }
-      stats.parsed += out.length
-      if (out.length > 0) yield out
+      stats.parsed += m
+      if (m > 0) yield RecordBatch.fromColumns(names, data.map(d => d instanceof Float64Array ? d.subarray(0, m) : (d.length = m, d)), m)
     }
+  }
+
+  // A line with a quoted field: the general RFC 4180 path. Writes row m; false if rejected.
+  function parseQuoted (batch: LineBatch, i: number, cols: Column[], data: ColumnData[], m: number): boolean {
+    const line = batch.at(i)
+    const values = splitQuoted(line, delimiter)
+    if (typeof values === 'string') { reject('bad-quote', values, line, batch.lineNumber(i)); return false }
+    if (values.length !== cols.length) { reject('field-count', `expected ${cols.length} fields, got ${values.length}`, line, batch.lineNumber(i)); return false }
+    for (let c = 0; c < cols.length; c++) {
+      const col = cols[c]!
+      const text = values[c]!
+      const v = convertField(col, text, 0, text.length)
+      if (v === INVALID) { reject(typeReason(col.type), `column "${col.name}": ${snippet(text)} is not a valid ${col.type}`, line, batch.lineNumber(i)); return false }
+      data[c]![m] = v
+    }
+    return true
   }
 
   return Object.assign(parseCsvStage, { stats })
 }
 
-function countFields (line: string, delim: number): number {
+function countFields (text: string, s: number, e: number, delim: number): number {
   let n = 1
-  for (let i = 0; i < line.length; i++) if (line.charCodeAt(i) === delim) n++
+  for (let i = s; i < e; i++) if (text.charCodeAt(i) === delim) n++
   return n
 }
 
@@ -132,7 +193,7 @@ function headerColumns (line: string, typed: Column[] | undefined, delimiter: st
   return names.map(name => byName.get(name) ?? { name, type: 'string', optional: true })
 }
 
-/** RFC 4180 fields of one line; a string is an error message. */
+/** RFC 4180 fields of one line (a field starting with `"` is quoted); a string is an error message. */
 export function splitQuoted (line: string, delimiter: string): string[] | string {
   const out: string[] = []
   let i = 0

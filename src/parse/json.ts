@@ -1,3 +1,5 @@
+import { asLineBatch, type LineBatch } from '../batch/line-batch.js'
+import { RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord, Stage } from '../types.js'
 import { newParseStats, type OnError, type ParseStats, rejecter } from './reject.js'
 
@@ -6,7 +8,7 @@ export interface ParseJsonOptions {
   onError?: OnError
 }
 
-export type ParseJsonStage = Stage<string[], SensorRecord[]> & { readonly stats: ParseStats }
+export type ParseJsonStage = Stage<LineBatch | string[], RecordBatch> & { readonly stats: ParseStats }
 
 /**
  * Parses batches of JSON lines into batches of records. Each line must hold one JSON object;
@@ -23,28 +25,30 @@ export type ParseJsonStage = Stage<string[], SensorRecord[]> & { readonly stats:
 export function parseJson (options: ParseJsonOptions = {}): ParseJsonStage {
   const stats = newParseStats()
   const reject = rejecter('parseJson', stats, options.onError)
-  async function * parseJsonStage (batches: AsyncIterable<string[]>): AsyncGenerator<SensorRecord[]> {
-    for await (const batch of batches) {
+  async function * parseJsonStage (batches: AsyncIterable<LineBatch | string[]>): AsyncGenerator<RecordBatch> {
+    for await (const input of batches) {
+      const batch = asLineBatch(input)
       const out: SensorRecord[] = []
-      for (const line of batch) {
+      for (let li = 0; li < batch.length; li++) {
+        const line = batch.at(li)
         stats.lines++
         let value: unknown
         try {
           value = JSON.parse(line)
         } catch (err) {
-          if (line.trim() === '') reject('empty', 'empty line', line)
-          else if (err instanceof RangeError) reject('too-deep', 'JSON nested too deeply', line)
-          else reject('bad-json', (err as Error).message, line)
+          if (line.trim() === '') reject('empty', 'empty line', line, batch.lineNumber(li))
+          else if (err instanceof RangeError) reject('too-deep', 'JSON nested too deeply', line, batch.lineNumber(li))
+          else reject('bad-json', (err as Error).message, line, batch.lineNumber(li))
           continue
         }
         if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-          reject('not-object', `expected a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`, line)
+          reject('not-object', `expected a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`, line, batch.lineNumber(li))
           continue
         }
         out.push(value as SensorRecord)
       }
       stats.parsed += out.length
-      if (out.length > 0) yield out
+      if (out.length > 0) yield RecordBatch.fromRows(out)
     }
   }
   return Object.assign(parseJsonStage, { stats })

@@ -1,3 +1,5 @@
+import { asLineBatch, type LineBatch } from '../batch/line-batch.js'
+import { RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord, Stage } from '../types.js'
 import { type Column, convertField, INVALID, parseColumns, parseFloatStrict, typeReason } from './columns.js'
 import { newParseStats, type OnError, type ParseStats, rejecter, snippet } from './reject.js'
@@ -13,7 +15,7 @@ export interface ParseKeyValueOptions {
   onError?: OnError
 }
 
-export type ParseKeyValueStage = Stage<string[], SensorRecord[]> & { readonly stats: ParseStats }
+export type ParseKeyValueStage = Stage<LineBatch | string[], RecordBatch> & { readonly stats: ParseStats }
 
 /**
  * Parses batches of `key=value` lines into batches of records. Pairs are separated by spaces,
@@ -33,10 +35,12 @@ export function parseKeyValue (options: ParseKeyValueOptions = {}): ParseKeyValu
   const stats = newParseStats()
   const reject = rejecter('parseKeyValue', stats, options.onError)
 
-  async function * parseKeyValueStage (batches: AsyncIterable<string[]>): AsyncGenerator<SensorRecord[]> {
-    for await (const batch of batches) {
+  async function * parseKeyValueStage (batches: AsyncIterable<LineBatch | string[]>): AsyncGenerator<RecordBatch> {
+    for await (const input of batches) {
+      const batch = asLineBatch(input)
       const out: SensorRecord[] = []
-      lines: for (const line of batch) {
+      lines: for (let li = 0; li < batch.length; li++) {
+        const line = batch.at(li)
         stats.lines++
         const rec: SensorRecord = {}
         let pairs = 0
@@ -50,15 +54,15 @@ export function parseKeyValue (options: ParseKeyValueOptions = {}): ParseKeyValu
           // token line[i, j): key, then the first '=' or ':'
           let sep = -1
           for (let k = i; k < j; k++) { const d = line.charCodeAt(k); if (d === 61 || d === 58) { sep = k; break } }
-          if (sep < 0) { reject('bare-value', `token ${snippet(line.slice(i, j))} has no key (write key=value or key:value)`, line); continue lines }
-          if (sep === i) { reject('empty-key', `token ${snippet(line.slice(i, j))} has an empty key`, line); continue lines }
+          if (sep < 0) { reject('bare-value', `token ${snippet(line.slice(i, j))} has no key (write key=value or key:value)`, line, batch.lineNumber(li)); continue lines }
+          if (sep === i) { reject('empty-key', `token ${snippet(line.slice(i, j))} has an empty key`, line, batch.lineNumber(li)); continue lines }
           const key = line.slice(i, sep)
-          if (Object.prototype.hasOwnProperty.call(rec, key)) { reject('repeated-key', `key "${key}" appears twice`, line); continue lines }
+          if (Object.prototype.hasOwnProperty.call(rec, key)) { reject('repeated-key', `key "${key}" appears twice`, line, batch.lineNumber(li)); continue lines }
           const col = types.get(key)
           let value: unknown
           if (col !== undefined) {
             value = convertField(col, line, sep + 1, j)
-            if (value === INVALID) { reject(typeReason(col.type), `key "${key}": ${snippet(line.slice(sep + 1, j))} is not a valid ${col.type}`, line); continue lines }
+            if (value === INVALID) { reject(typeReason(col.type), `key "${key}": ${snippet(line.slice(sep + 1, j))} is not a valid ${col.type}`, line, batch.lineNumber(li)); continue lines }
           } else {
             const v = parseFloatStrict(line, sep + 1, j)
             value = v === v ? v : line.slice(sep + 1, j)
@@ -68,17 +72,17 @@ export function parseKeyValue (options: ParseKeyValueOptions = {}): ParseKeyValu
           pairs++
           i = j
         }
-        if (pairs === 0) { reject('empty', 'no key=value pairs', line); continue }
+        if (pairs === 0) { reject('empty', 'no key=value pairs', line, batch.lineNumber(li)); continue }
         for (const col of typed) {
           if (!(col.name in rec)) {
             if (col.optional) rec[col.name] = null
-            else { reject('missing-key', `key "${col.name}" is missing`, line); continue lines }
+            else { reject('missing-key', `key "${col.name}" is missing`, line, batch.lineNumber(li)); continue lines }
           }
         }
         out.push(rec)
       }
       stats.parsed += out.length
-      if (out.length > 0) yield out
+      if (out.length > 0) yield RecordBatch.fromRows(out)
     }
   }
   return Object.assign(parseKeyValueStage, { stats })

@@ -24,15 +24,14 @@ export function newParseStats (): ParseStats {
  * Builds the rejection path shared by the parsers: count by reason, then skip, hand to a
  * function (the CLI's error output), or throw {@link RejectedInputError} (`'fail'`).
  */
-export function rejecter (stage: string, stats: ParseStats, onError: OnError | undefined): (reason: string, detail: string, raw: string) => void {
+export function rejecter (stage: string, stats: ParseStats, onError: OnError | undefined): (reason: string, detail: string, raw: string, line: number) => void {
   if (onError !== undefined && onError !== 'skip' && onError !== 'fail' && typeof onError !== 'function') {
     throw new TypeError('"onError" must be \'skip\', \'fail\' or a function')
   }
-  return (reason, detail, raw) => {
+  return (reason, detail, raw, line) => {
     stats.malformed++
     stats.reasons[reason] = (stats.reasons[reason] ?? 0) + 1
     if (onError === undefined || onError === 'skip') return
-    const line = stats.lines
     if (onError === 'fail') throw new RejectedInputError(`line ${line}: ${detail}`, line, reason)
     const r: Rejection = { stage, reason, detail, line, raw }
     onError(r)

@@ -1,3 +1,4 @@
+import { asRecordBatch, type RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord, Stage } from '../types.js'
 
 /** Live counters of a formatting stage. */
@@ -6,7 +7,7 @@ export interface FormatStats {
   records: number
 }
 
-export type FormatStage = Stage<SensorRecord[], string> & { readonly stats: FormatStats }
+export type FormatStage = Stage<RecordBatch | SensorRecord[], string> & { readonly stats: FormatStats }
 
 /**
  * Formats each batch of records as JSON lines: one string per batch, one `JSON.stringify`d
@@ -19,11 +20,12 @@ export type FormatStage = Stage<SensorRecord[], string> & { readonly stats: Form
  */
 export function toJsonLines (): FormatStage {
   const stats: FormatStats = { records: 0 }
-  async function * toJsonLinesStage (batches: AsyncIterable<SensorRecord[]>): AsyncGenerator<string> {
-    for await (const batch of batches) {
+  async function * toJsonLinesStage (batches: AsyncIterable<RecordBatch | SensorRecord[]>): AsyncGenerator<string> {
+    for await (const input of batches) {
+      const batch = asRecordBatch(input)
       if (batch.length === 0) continue
       let text = ''
-      for (let i = 0; i < batch.length; i++) text += JSON.stringify(batch[i]) + '\n'
+      for (let i = 0; i < batch.length; i++) text += JSON.stringify(batch.row(i)) + '\n'
       stats.records += batch.length
       yield text
     }
@@ -59,9 +61,10 @@ export function toCsv (options: ToCsvOptions = {}): FormatStage {
     const s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)
     return s.includes(delimiter) || s.includes('"') || s.includes('\n') || s.includes('\r') ? '"' + s.replaceAll('"', '""') + '"' : s
   }
-  async function * toCsvStage (batches: AsyncIterable<SensorRecord[]>): AsyncGenerator<string> {
+  async function * toCsvStage (batches: AsyncIterable<RecordBatch | SensorRecord[]>): AsyncGenerator<string> {
     let columns = options.columns
-    for await (const batch of batches) {
+    for await (const input of batches) {
+      const batch = asRecordBatch(input).toRows()
       if (batch.length === 0) continue
       let text = ''
       if (columns === undefined) {

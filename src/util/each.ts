@@ -1,7 +1,7 @@
 import type { Stage } from '../types.js'
 
 /**
- * Turns a stream of batches into a stream of single items, for a consumer that wants one record
+ * Turns a stream of batches (a LineBatch, a RecordBatch or an array) into a stream of single items, for a consumer that wants one record
  * at a time (`for await (const r of pipe(src, lines(), parseCsv(o), each()))`). Costs one async
  * hop per item, so place it last. Buffers one batch (the one being handed out).
  *
@@ -12,7 +12,7 @@ import type { Stage } from '../types.js'
  * }
  * ```
  */
-export function each<T> (): Stage<T[], T> {
+export function each<T> (): Stage<Iterable<T>, T> {
   return async function * eachStage (batches) {
     for await (const batch of batches) yield * batch
   }

@@ -1,3 +1,5 @@
+import { flat } from '../batch/intern.js'
+
 /** The aggregate functions a window computes, each in constant memory. */
 export type AggregateName = 'count' | 'sum' | 'mean' | 'min' | 'max' | 'first' | 'last'
 
@@ -58,10 +60,22 @@ export class FieldAccumulator {
   first: unknown = undefined
   last: unknown = undefined
 
+  /** Adds a number known not to be NaN-boxed garbage (the typed-column fast path). */
+  addNumber (v: number): void {
+    if (v !== v) return
+    this.present++
+    if (this.present === 1) this.first = v
+    this.last = v
+    this.n++
+    this.sum += v
+    if (v < this.min) this.min = v
+    if (v > this.max) this.max = v
+  }
+
   add (v: unknown): void {
     if (v === undefined || v === null) return
     this.present++
-    if (this.present === 1) this.first = v
+    if (this.present === 1) this.first = typeof v === 'string' ? flat(v) : v
     this.last = v
     if (typeof v !== 'number' || v !== v) return
     this.n++

@@ -1,3 +1,5 @@
+import { flat } from '../batch/intern.js'
+import { asRecordBatch, type FieldReader, RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord, Stage } from '../types.js'
 import { positiveInteger } from '../util/validate.js'
 import { type Aggregate, aggregateValue, FieldAccumulator, parseAggregates } from './aggregates.js'
@@ -37,7 +39,7 @@ export interface WindowStats {
   earlyFlushes: number
 }
 
-export type TumblingStage = Stage<SensorRecord[], SensorRecord[]> & { readonly stats: WindowStats }
+export type TumblingStage = Stage<RecordBatch | SensorRecord[], RecordBatch> & { readonly stats: WindowStats }
 
 interface KeyState {
   keys: unknown[]
@@ -83,14 +85,6 @@ export function tumbling (options: TumblingOptions): TumblingStage {
   const k0 = keyFields[0]
   const nf = fields.length
 
-  const keyOf = (rec: SensorRecord): unknown => {
-    if (nk === 0) return ''
-    if (nk === 1) return rec[k0!]
-    let k = ''
-    for (let i = 0; i < nk; i++) { const v = rec[keyFields[i]!]; k += typeof v === 'string' ? 's' + v : typeof v + String(v); k += '\u0000' }
-    return k
-  }
-
   const result = (st: KeyState, window: number, end: number | undefined): SensorRecord => {
     const out: SensorRecord = { window }
     if (end !== undefined) out.end = end
@@ -102,20 +96,7 @@ export function tumbling (options: TumblingOptions): TumblingStage {
     return out
   }
 
-  const newState = (rec: SensorRecord): KeyState => {
-    const keys = new Array<unknown>(nk)
-    for (let i = 0; i < nk; i++) keys[i] = rec[keyFields[i]!]
-    const accs = new Array<FieldAccumulator>(nf)
-    for (let i = 0; i < nf; i++) accs[i] = new FieldAccumulator()
-    return { keys, count: 0, accs, seq: 0 }
-  }
-
-  const addTo = (st: KeyState, rec: SensorRecord): void => {
-    st.count++
-    for (let i = 0; i < nf; i++) st.accs[i]!.add(rec[fields[i]!])
-  }
-
-  async function * tumblingStage (batches: AsyncIterable<SensorRecord[]>): AsyncGenerator<SensorRecord[]> {
+  async function * tumblingStage (batches: AsyncIterable<RecordBatch | SensorRecord[]>): AsyncGenerator<RecordBatch> {
     const open = new Map<unknown, KeyState>()
     let current = NaN
     const flush = (out: SensorRecord[]): void => {
@@ -123,30 +104,52 @@ export function tumbling (options: TumblingOptions): TumblingStage {
       stats.emitted += open.size
       open.clear()
     }
-    for await (const batch of batches) {
+    const newState = (keyReaders: FieldReader[], i: number): KeyState => {
+      const keys = new Array<unknown>(nk)
+      for (let k = 0; k < nk; k++) { const v = keyReaders[k]!(i); keys[k] = typeof v === 'string' ? flat(v) : v }
+      const accs = new Array<FieldAccumulator>(nf)
+      for (let f = 0; f < nf; f++) accs[f] = new FieldAccumulator()
+      return { keys, count: 0, accs, seq: 0 }
+    }
+    for await (const input of batches) {
+      const batch = asRecordBatch(input)
+      const n = batch.length
       const out: SensorRecord[] = []
-      for (let i = 0; i < batch.length; i++) {
-        const rec = batch[i]!
+      // Per batch: unboxed columns where the batch has them, readers otherwise.
+      const times = byTime && unit === 'ms' ? batch.numbers(timeField) : undefined
+      const timeReader = byTime && times === undefined ? batch.reader(timeField) : undefined
+      const keyReaders = keyFields.map(k => batch.reader(k))
+      const keyValues = nk === 1 ? batch.values(k0!) : undefined
+      const keyReader = keyReaders[0]
+      const fieldNumbers = fields.map(f => batch.numbers(f))
+      const fieldReaders = fields.map(f => batch.reader(f))
+      for (let i = 0; i < n; i++) {
+        let k: unknown
+        if (nk === 0) k = ''
+        else if (keyValues !== undefined) k = keyValues[i]
+        else if (nk === 1) k = keyReader!(i)
+        else {
+          let s = ''
+          for (let j = 0; j < nk; j++) { const v = keyReaders[j]!(i); s += (typeof v === 'string' ? 's' + v : typeof v + String(v)) + '\u0000' }
+          k = s
+        }
+        let st: KeyState | undefined
         if (byTime) {
-          const raw = rec[timeField]
-          const t = typeof raw === 'number' && unit === 'ms' ? raw : timeOf(raw, unit)
+          const t = times !== undefined ? times[i]! : timeOf(timeReader!(i), unit)
           if (t !== t) { stats.noTime++; continue }
           const ws = t - (((t % size) + size) % size)
           if (ws !== current) {
             if (open.size > 0) flush(out)
             current = ws
           }
-          const k = keyOf(rec)
-          let st = open.get(k)
+          st = open.get(k)
           if (st === undefined) {
             if (open.size >= maxKeys) { stats.earlyFlushes++; flush(out) }
-            st = newState(rec)
+            st = newState(keyReaders, i)
             open.set(k, st)
           }
-          addTo(st, rec)
         } else {
-          const k = keyOf(rec)
-          let st = open.get(k)
+          st = open.get(k)
           if (st === undefined) {
             if (open.size >= maxKeys) {
               // Flush the oldest open key early: Map iteration order is insertion order.
@@ -155,21 +158,26 @@ export function tumbling (options: TumblingOptions): TumblingStage {
               if (old.count > 0) { out.push(result(old, old.seq, undefined)); stats.emitted++ }
               open.delete(oldKey)
             }
-            st = newState(rec)
+            st = newState(keyReaders, i)
             open.set(k, st)
           }
-          addTo(st, rec)
-          if (st.count === size) {
-            out.push(result(st, st.seq, undefined)); stats.emitted++
-            // Start the key's next window in place, keeping its number.
-            st.count = 0
-            st.seq++
-            for (let f = 0; f < nf; f++) st.accs[f] = new FieldAccumulator()
-          }
+        }
+        st.count++
+        for (let f = 0; f < nf; f++) {
+          const nums = fieldNumbers[f]
+          if (nums !== undefined) st.accs[f]!.addNumber(nums[i]!)
+          else st.accs[f]!.add(fieldReaders[f]!(i))
         }
         stats.accepted++
+        if (!byTime && st.count === size) {
+          out.push(result(st, st.seq, undefined)); stats.emitted++
+          // Start the key's next window in place, keeping its number.
+          st.count = 0
+          st.seq++
+          for (let f = 0; f < nf; f++) st.accs[f] = new FieldAccumulator()
+        }
       }
-      if (out.length > 0) yield out
+      if (out.length > 0) yield RecordBatch.fromRows(out)
     }
     // End of input: the open windows are results too.
     const out: SensorRecord[] = []
@@ -179,7 +187,7 @@ export function tumbling (options: TumblingOptions): TumblingStage {
       for (const st of open.values()) if (st.count > 0) { out.push(result(st, st.seq, undefined)); stats.emitted++ }
       open.clear()
     }
-    if (out.length > 0) yield out
+    if (out.length > 0) yield RecordBatch.fromRows(out)
   }
   return Object.assign(tumblingStage, { stats })
 }

@@ -1,0 +1,129 @@
+import type { SensorRecord } from '../types.js'
+
+/** A column of a columnar batch: numbers unboxed, anything else as values. */
+export type ColumnData = Float64Array | unknown[]
+
+/** Reads field values of a batch by row index. */
+export type FieldReader = (i: number) => unknown
+
+/**
+ * A batch of records, the unit that flows between record stages. It is either row-backed (an
+ * array of plain objects, as JSON lines parse to) or columnar (one array per field, numbers in a
+ * `Float64Array`, as typed CSV parses to), so hot stages can loop over unboxed columns while
+ * user code still sees plain records: iterating, `row(i)` and `toRows()` give objects.
+ */
+export class RecordBatch implements Iterable<SensorRecord> {
+  readonly length: number
+  readonly #rows: SensorRecord[] | undefined
+  readonly #fields: readonly string[] | undefined
+  readonly #columns: ColumnData[] | undefined
+
+  private constructor (length: number, rows: SensorRecord[] | undefined, fields: readonly string[] | undefined, columns: ColumnData[] | undefined) {
+    this.length = length
+    this.#rows = rows
+    this.#fields = fields
+    this.#columns = columns
+  }
+
+  /** A row-backed batch; the array is used as is, not copied. */
+  static fromRows (rows: SensorRecord[]): RecordBatch {
+    return new RecordBatch(rows.length, rows, undefined, undefined)
+  }
+
+  /** A columnar batch: `columns[j]` holds field `fields[j]` for rows 0..length-1. */
+  static fromColumns (fields: readonly string[], columns: ColumnData[], length: number): RecordBatch {
+    if (fields.length !== columns.length) throw new TypeError('fromColumns: one column per field')
+    return new RecordBatch(length, undefined, fields, columns)
+  }
+
+  /** True when the batch is columnar. */
+  get columnar (): boolean { return this.#columns !== undefined }
+
+  /** The field names of a columnar batch, or undefined for a row-backed one. */
+  get fields (): readonly string[] | undefined { return this.#fields }
+
+  /** The unboxed numbers of a columnar numeric field, or undefined. Read-only by convention. */
+  numbers (field: string): Float64Array | undefined {
+    if (this.#columns === undefined) return undefined
+    const j = this.#fields!.indexOf(field)
+    const col = j < 0 ? undefined : this.#columns[j]
+    return col instanceof Float64Array ? col : undefined
+  }
+
+  /** The values of a columnar field (any kind), or undefined for a row-backed batch or a missing field. */
+  values (field: string): ArrayLike<unknown> | undefined {
+    if (this.#columns === undefined) return undefined
+    const j = this.#fields!.indexOf(field)
+    return j < 0 ? undefined : this.#columns[j]
+  }
+
+  /** A function reading `field` by row index; `undefined` where a row lacks it. */
+  reader (field: string): FieldReader {
+    if (this.#columns !== undefined) {
+      const j = this.#fields!.indexOf(field)
+      if (j < 0) return () => undefined
+      const col = this.#columns[j]!
+      return i => col[i]
+    }
+    const rows = this.#rows!
+    return i => ownField(rows[i]!, field)
+  }
+
+  /** Row i as a plain object (made on demand for a columnar batch). */
+  row (i: number): SensorRecord {
+    if (this.#rows !== undefined) return this.#rows[i]!
+    const fields = this.#fields!
+    const cols = this.#columns!
+    const rec: SensorRecord = {}
+    for (let j = 0; j < fields.length; j++) rec[fields[j]!] = cols[j]![i]
+    return rec
+  }
+
+  /** All rows as plain objects. */
+  toRows (): SensorRecord[] {
+    if (this.#rows !== undefined) return this.#rows
+    const out = new Array<SensorRecord>(this.length)
+    for (let i = 0; i < this.length; i++) out[i] = this.row(i)
+    return out
+  }
+
+  * [Symbol.iterator] (): Iterator<SensorRecord> {
+    for (let i = 0; i < this.length; i++) yield this.row(i)
+  }
+
+  /** A new batch of the rows `keep[0..n)` (ascending indices), copied. */
+  select (keep: Uint32Array | readonly number[], n: number): RecordBatch {
+    if (n === this.length) return this
+    if (this.#rows !== undefined) {
+      const rows = new Array<SensorRecord>(n)
+      for (let k = 0; k < n; k++) rows[k] = this.#rows[keep[k]!]!
+      return RecordBatch.fromRows(rows)
+    }
+    const cols = this.#columns!.map(col => {
+      if (col instanceof Float64Array) {
+        const out = new Float64Array(n)
+        for (let k = 0; k < n; k++) out[k] = col[keep[k]!]!
+        return out
+      }
+      const out = new Array<unknown>(n)
+      for (let k = 0; k < n; k++) out[k] = col[keep[k]!]
+      return out
+    })
+    return RecordBatch.fromColumns(this.#fields!, cols, n)
+  }
+}
+
+// Object.prototype holds no primitive values, so a primitive read is always an own field; an
+// object read is checked, so `constructor` or `__proto__` never reach the prototype.
+export function ownField (rec: SensorRecord, key: string): unknown {
+  const v = rec[key]
+  if (typeof v !== 'object' && typeof v !== 'function') return v
+  return v !== null && !Object.prototype.hasOwnProperty.call(rec, key) ? undefined : v
+}
+
+/** Accepts a RecordBatch or an array of records (what user code tends to yield). */
+export function asRecordBatch (batch: RecordBatch | SensorRecord[]): RecordBatch {
+  if (batch instanceof RecordBatch) return batch
+  if (Array.isArray(batch)) return RecordBatch.fromRows(batch)
+  throw new TypeError(`expected a RecordBatch or an array of records, got ${typeof batch}`)
+}
