@@ -17,10 +17,16 @@ export class StringInterner {
 
   /** The string text[from, to), from the cache when it is there. */
   get (text: string, from: number, to: number): string {
+    let h = 0
+    for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619)
+    return this.getHashed(text, from, to, h)
+  }
+
+  /** As {@link get}, with `hash` already computed by {@link hashStep} over text[from, to). */
+  getHashed (text: string, from: number, to: number, hash: number): string {
     const n = to - from
     if (n > this.#maxLength) return flat(text.slice(from, to))
-    let h = n
-    for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619)
+    const h = hash ^ n
     const slot = (h ^ (h >>> 15)) & this.#mask
     const hit = this.#slots[slot]
     if (hit !== undefined && hit.length === n) {
@@ -32,6 +38,11 @@ export class StringInterner {
     this.#slots[slot] = s
     return s
   }
+}
+
+/** One step of the interner's hash (FNV-1a style), for callers that hash while they scan. */
+export function hashStep (h: number, c: number): number {
+  return Math.imul(h ^ c, 16777619)
 }
 
 /**

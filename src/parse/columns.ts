@@ -102,7 +102,7 @@ export function parseFloatStrict (s: string, from = 0, to = s.length): number {
   return slowFloat(s, from, to)
 }
 
-function slowFloat (s: string, from: number, to: number): number {
+export function slowFloat (s: string, from: number, to: number): number {
   const text = from === 0 && to === s.length ? s : s.slice(from, to)
   if (!FLOAT_RE.test(text)) return NaN
   const v = Number(text)

@@ -2,7 +2,7 @@ import { StringInterner } from '../batch/intern.js'
 import { asLineBatch, type LineBatch } from '../batch/line-batch.js'
 import { type ColumnData, RecordBatch } from '../batch/record-batch.js'
 import type { Stage } from '../types.js'
-import { type Column, convertField, INVALID, parseColumns, parseDigits15, parseFloatStrict, typeReason } from './columns.js'
+import { type Column, convertField, INVALID, parseColumns, parseFloatStrict, typeReason } from './columns.js'
 import { newParseStats, type OnError, type ParseStats, rejecter, snippet } from './reject.js'
 
 export interface ParseCsvOptions {
@@ -61,8 +61,6 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
     let names: string[] = []
     let kinds: number[] = []
     const interner = new StringInterner()
-    const fieldStart: number[] = []
-    const fieldEnd: number[] = []
     const setColumns = (cols: Column[]): void => {
       columns = cols
       names = cols.map(c => c.name)
@@ -90,69 +88,87 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
       const ncol = cols.length
       const data: ColumnData[] = kinds.map(k => k <= K_TIME || k === K_INT ? new Float64Array(n - i) : new Array<unknown>(n - i))
       let m = 0
-      // The next delimiter at or after the scan position, found once per stretch of text so
-      // that lines without delimiters are never rescanned.
-      let nd = -1
       for (; i < n; i++) {
         stats.lines++
-        const s = batch.start(i)
         const e = batch.end(i)
-        let pos = s
+        let pos = batch.start(i)
+        // One pass per field: scan to the delimiter while converting, by column kind.
         let c = 0
-        let quoted = false
+        let bad = -1 // the column that failed its type
         for (; c < ncol; c++) {
-          if (text.charCodeAt(pos) === 34 && pos < e) { quoted = true; break }
-          if (nd < pos) { nd = text.indexOf(delimiter, pos); if (nd < 0) nd = text.length }
-          if (c < ncol - 1) {
-            if (nd >= e) break
-            fieldStart[c] = pos
-            fieldEnd[c] = nd
-            pos = nd + 1
+          if (pos < e && text.charCodeAt(pos) === 34) { bad = -2; break } // quoted: general path
+          const from = pos
+          const kind = kinds[c]
+          let q = pos
+          if (kind === K_TIME) {
+            let v = 0
+            let ch = 0
+            while (q < e && (ch = text.charCodeAt(q)) >= 48 && ch <= 57) { v = v * 10 + (ch - 48); q++ }
+            if (q < e && ch !== delim) { while (q < e && text.charCodeAt(q) !== delim) q++; v = NaN }
+            const len = q - from
+            if (len === 0 || len > 15 || v !== v) {
+              const t = convertField(cols[c]!, text, from, q)
+              v = t === INVALID ? NaN : t as number
+            }
+            if (v === v) (data[c] as Float64Array)[m] = v
+            else if (bad < 0) bad = c
+          } else if (kind === K_FLOAT) {
+            let ch = text.charCodeAt(q)
+            let neg = false
+            if (ch === 45 || ch === 43) { neg = ch === 45; q++ }
+            let mant = 0
+            let digits = 0
+            while (q < e && (ch = text.charCodeAt(q)) >= 48 && ch <= 57) { mant = mant * 10 + (ch - 48); digits++; q++ }
+            let frac = 0
+            if (q < e && ch === 46) {
+              q++
+              while (q < e && (ch = text.charCodeAt(q)) >= 48 && ch <= 57) { mant = mant * 10 + (ch - 48); frac++; q++ }
+            }
+            let v: number
+            if ((q === e || ch === delim) && digits + frac <= 15 && digits + frac > 0) {
+              v = frac === 0 ? mant : mant / POW10[frac]!
+              if (neg) v = -v
+            } else {
+              // Exponent, long mantissa or garbage: the strict general parser decides.
+              while (q < e && text.charCodeAt(q) !== delim) q++
+              v = parseFloatStrict(text, from, q)
+            }
+            if (v === v) (data[c] as Float64Array)[m] = v
+            else if (bad < 0) bad = c
+          } else if (kind === K_STRING) {
+            let h = 0
+            let ch = 0
+            while (q < e && (ch = text.charCodeAt(q)) !== delim) { h = Math.imul(h ^ ch, 16777619); q++ }
+            if (q > from) (data[c] as unknown[])[m] = interner.getHashed(text, from, q, h)
+            else if (bad < 0) bad = c
           } else {
-            if (nd < e) break
-            fieldStart[c] = pos
-            fieldEnd[c] = e
+            while (q < e && text.charCodeAt(q) !== delim) q++
+            const v = convertField(cols[c]!, text, from, q)
+            if (v !== INVALID) (data[c] as unknown[])[m] = v
+            else if (bad < 0) bad = c
           }
+          // The field ends at a delimiter, except the last, which ends the line.
+          if (c < ncol - 1) {
+            if (q >= e) { c++; break }
+            pos = q + 1
+          } else if (q < e) { c++; pos = e + 1; break }
+          if (bad >= 0) { c = ncol; pos = q; break }
         }
-        if (quoted) {
+        if (bad === -2) {
           if (parseQuoted(batch, i, cols, data, m)) m++
           continue
         }
-        if (c !== ncol) {
-          reject('field-count', `expected ${ncol} fields, got ${countFields(text, s, e, delim)}`, batch.at(i), batch.lineNumber(i))
+        if (c !== ncol || pos > e) {
+          reject('field-count', `expected ${ncol} fields, got ${countFields(text, batch.start(i), e, delim)}`, batch.at(i), batch.lineNumber(i))
           continue
         }
-        let ok = true
-        for (c = 0; c < ncol; c++) {
-          const from = fieldStart[c]!
-          const to = fieldEnd[c]!
-          const col = data[c]!
-          switch (kinds[c]) {
-            case K_FLOAT: {
-              const v = parseFloatStrict(text, from, to)
-              if (v === v) { col[m] = v; continue }
-              break
-            }
-            case K_TIME: {
-              let v = parseDigits15(text, from, to)
-              if (v !== v) v = convertField(cols[c]!, text, from, to) as number
-              if (typeof v === 'number' && v === v) { col[m] = v; continue }
-              break
-            }
-            case K_STRING:
-              if (to > from) { col[m] = interner.get(text, from, to); continue }
-              break
-            default: {
-              const v = convertField(cols[c]!, text, from, to)
-              if (v !== INVALID) { col[m] = v; continue }
-            }
-          }
-          const colDef = cols[c]!
-          reject(typeReason(colDef.type), `column "${colDef.name}": ${snippet(text.slice(from, to))} is not a valid ${colDef.type}`, batch.at(i), batch.lineNumber(i))
-          ok = false
-          break
+        if (bad >= 0) {
+          const col = cols[bad]!
+          const [from, to] = fieldBounds(text, batch.start(i), e, delim, bad)
+          reject(typeReason(col.type), `column "${col.name}": ${snippet(text.slice(from, to))} is not a valid ${col.type}`, batch.at(i), batch.lineNumber(i))
+          continue
         }
-        if (ok) m++
+        m++
       }
       stats.parsed += m
       if (m > 0) yield RecordBatch.fromColumns(names, data.map(d => d instanceof Float64Array ? d.subarray(0, m) : (d.length = m, d)), m)
@@ -177,6 +193,20 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
 
   return Object.assign(parseCsvStage, { stats })
 }
+
+// The bounds of field k of a line (for messages; the hot path does not cut fields).
+function fieldBounds (text: string, s: number, e: number, delim: number, k: number): [number, number] {
+  let from = s
+  for (let j = 0; j < k; j++) {
+    while (from < e && text.charCodeAt(from) !== delim) from++
+    from++
+  }
+  let to = from
+  while (to < e && text.charCodeAt(to) !== delim) to++
+  return [from, to]
+}
+
+const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
 
 function countFields (text: string, s: number, e: number, delim: number): number {
   let n = 1

@@ -1,5 +1,6 @@
 import { asRecordBatch, type RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord, Stage } from '../types.js'
+import { jsonValue } from './json-text.js'
 
 /** Live counters of a formatting stage. */
 export interface FormatStats {
@@ -25,7 +26,25 @@ export function toJsonLines (): FormatStage {
       const batch = asRecordBatch(input)
       if (batch.length === 0) continue
       let text = ''
-      for (let i = 0; i < batch.length; i++) text += JSON.stringify(batch.row(i)) + '\n'
+      const fields = batch.fields
+      if (fields !== undefined) {
+        // Columnar: keys written once per batch, values straight from the columns. A field that
+        // is undefined in a row is left out, as JSON.stringify does for an object.
+        const keys = fields.map(f => JSON.stringify(f) + ':')
+        const cols = fields.map(f => batch.values(f)!)
+        const nf = fields.length
+        for (let i = 0; i < batch.length; i++) {
+          let line = '{'
+          for (let j = 0; j < nf; j++) {
+            const v = cols[j]![i]
+            if (v === undefined) continue
+            line += (line.length > 1 ? ',' : '') + keys[j]! + jsonValue(v)
+          }
+          text += line + '}\n'
+        }
+      } else {
+        for (let i = 0; i < batch.length; i++) text += JSON.stringify(batch.row(i)) + '\n'
+      }
       stats.records += batch.length
       yield text
     }

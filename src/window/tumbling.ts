@@ -85,23 +85,35 @@ export function tumbling (options: TumblingOptions): TumblingStage {
   const k0 = keyFields[0]
   const nf = fields.length
 
-  const result = (st: KeyState, window: number, end: number | undefined): SensorRecord => {
-    const out: SensorRecord = { window }
-    if (end !== undefined) out.end = end
-    for (let i = 0; i < nk; i++) out[keyFields[i]!] = st.keys[i] ?? null
-    for (let i = 0; i < aggs.length; i++) {
-      const j = accIndex[i]!
-      out[aggs[i]!.as] = aggregateValue(aggs[i]!.fn, st.count, j < 0 ? undefined : st.accs[j])
+  // Results are gathered column by column and handed on as a columnar batch.
+  const outNames = ['window', ...(byTime ? ['end'] : []), ...keyFields, ...aggs.map(a => a.as)]
+  class Results {
+    n = 0
+    readonly cols: unknown[][] = outNames.map(() => [])
+    add (st: KeyState, window: number): void {
+      const cols = this.cols
+      let j = 0
+      cols[j++]!.push(window)
+      if (byTime) cols[j++]!.push(window + size)
+      for (let k = 0; k < nk; k++) cols[j++]!.push(st.keys[k] ?? null)
+      for (let a = 0; a < aggs.length; a++) {
+        const f = accIndex[a]!
+        cols[j++]!.push(aggregateValue(aggs[a]!.fn, st.count, f < 0 ? undefined : st.accs[f]))
+      }
+      this.n++
+      stats.emitted++
     }
-    return out
+
+    batch (): RecordBatch | undefined {
+      return this.n === 0 ? undefined : RecordBatch.fromColumns(outNames, this.cols, this.n)
+    }
   }
 
   async function * tumblingStage (batches: AsyncIterable<RecordBatch | SensorRecord[]>): AsyncGenerator<RecordBatch> {
     const open = new Map<unknown, KeyState>()
     let current = NaN
-    const flush = (out: SensorRecord[]): void => {
-      for (const st of open.values()) out.push(result(st, current, current + size))
-      stats.emitted += open.size
+    const flush = (out: Results): void => {
+      for (const st of open.values()) out.add(st, current)
       open.clear()
     }
     const newState = (keyReaders: FieldReader[], i: number): KeyState => {
@@ -114,7 +126,7 @@ export function tumbling (options: TumblingOptions): TumblingStage {
     for await (const input of batches) {
       const batch = asRecordBatch(input)
       const n = batch.length
-      const out: SensorRecord[] = []
+      const out = new Results()
       // Per batch: unboxed columns where the batch has them, readers otherwise.
       const times = byTime && unit === 'ms' ? batch.numbers(timeField) : undefined
       const timeReader = byTime && times === undefined ? batch.reader(timeField) : undefined
@@ -137,8 +149,9 @@ export function tumbling (options: TumblingOptions): TumblingStage {
         if (byTime) {
           const t = times !== undefined ? times[i]! : timeOf(timeReader!(i), unit)
           if (t !== t) { stats.noTime++; continue }
-          const ws = t - (((t % size) + size) % size)
-          if (ws !== current) {
+          // Most records fall in the open window: test that before paying for a float modulo.
+          if (!(t >= current && t < current + size)) {
+            const ws = t - (((t % size) + size) % size)
             if (open.size > 0) flush(out)
             current = ws
           }
@@ -155,7 +168,7 @@ export function tumbling (options: TumblingOptions): TumblingStage {
               // Flush the oldest open key early: Map iteration order is insertion order.
               stats.earlyFlushes++
               const [oldKey, old] = open.entries().next().value as [unknown, KeyState]
-              if (old.count > 0) { out.push(result(old, old.seq, undefined)); stats.emitted++ }
+              if (old.count > 0) out.add(old, old.seq)
               open.delete(oldKey)
             }
             st = newState(keyReaders, i)
@@ -170,24 +183,26 @@ export function tumbling (options: TumblingOptions): TumblingStage {
         }
         stats.accepted++
         if (!byTime && st.count === size) {
-          out.push(result(st, st.seq, undefined)); stats.emitted++
+          out.add(st, st.seq)
           // Start the key's next window in place, keeping its number.
           st.count = 0
           st.seq++
           for (let f = 0; f < nf; f++) st.accs[f] = new FieldAccumulator()
         }
       }
-      if (out.length > 0) yield RecordBatch.fromRows(out)
+      const results = out.batch()
+      if (results !== undefined) yield results
     }
     // End of input: the open windows are results too.
-    const out: SensorRecord[] = []
+    const out = new Results()
     if (byTime) {
       if (open.size > 0) flush(out)
     } else {
-      for (const st of open.values()) if (st.count > 0) { out.push(result(st, st.seq, undefined)); stats.emitted++ }
+      for (const st of open.values()) if (st.count > 0) out.add(st, st.seq)
       open.clear()
     }
-    if (out.length > 0) yield RecordBatch.fromRows(out)
+    const results = out.batch()
+    if (results !== undefined) yield results
   }
   return Object.assign(tumblingStage, { stats })
 }
