@@ -1,0 +1,119 @@
+// Shared by the CLI tests: they run the built bundle (dist/cli.js) as a user would, in a child
+// process, so `npm run build` must have run first (`npm test` does it).
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The project root. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+/** The built CLI bundle. */
+export const CLI = join(ROOT, 'dist', 'cli.js')
+
+/** The reference job's flags (../shared/bench/REFERENCE.md), without `--file`. */
+export const REFERENCE_FLAGS = [
+  '--format', 'csv', '--columns', 'ts:time,sensor:string,value:float',
+  '--where', 'value >= -40 && value <= 125', '--key', 'sensor', '--time', 'ts', '--window', '1s',
+  '--agg', 'count,mean,min,max', '--summary'
+]
+
+/** A stack frame line, as Node prints it: no user-facing error may contain one. */
+export const STACK_FRAME = '    at '
+
+export interface CliResult {
+  /** Exit status, or null when killed by a signal. */
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+export interface RunOptions {
+  /** Written to the CLI's stdin, which is then closed. Without it stdin is closed at once. */
+  input?: string | Buffer
+  cwd?: string
+}
+
+/** Fails with a clear message when the bundle is missing, instead of every test failing alike. */
+export function assertBuilt (): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (\`npm test\` does)`)
+}
+
+/** Starts `node dist/cli.js ...args` with piped stdio. */
+export function startCli (args: readonly string[], options: { cwd?: string } = {}): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, SENSORPIPE_DEBUG: '' },
+    stdio: ['pipe', 'pipe', 'pipe']
+  })
+}
+
+/** Collects a child's output until it exits. */
+export async function finished (child: ChildProcess): Promise<CliResult> {
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => { stdout += s })
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+  return await new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+  })
+}
+
+/** Runs `node dist/cli.js ...args` to the end and returns its status and output. */
+export async function runCli (args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+  const child = startCli(args, options)
+  const result = finished(child)
+  // A CLI that exits before reading all of its input must not fail the test with EPIPE.
+  child.stdin!.on('error', () => {})
+  child.stdin!.end(options.input)
+  return await result
+}
+
+/** Runs a shell script (bash) with arguments `$1...`; for pipelines such as `cli | head`. */
+export async function runShell (script: string, args: readonly string[]): Promise<CliResult> {
+  const child = spawn('bash', ['-c', script, 'bash', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  return await finished(child)
+}
+
+/** The JSON lines of an output, parsed, in output order. */
+export function jsonLines (text: string): unknown[] {
+  return text.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as unknown)
+}
+
+/** Records in a stable order, for comparing outputs whose line order is free. */
+export function sorted<T> (records: T[]): T[] {
+  return [...records].sort((a, b) => {
+    const x = JSON.stringify(a)
+    const y = JSON.stringify(b)
+    return x < y ? -1 : x > y ? 1 : 0
+  })
+}
+
+/** The stderr lines, without the empty one after the last newline. */
+export function stderrLines (r: CliResult): string[] {
+  return r.stderr.split('\n').filter(l => l !== '')
+}
+
+/** A fresh temporary folder; `remove()` deletes it and everything in it. */
+export async function tempDir (): Promise<{ path: string, file: (name: string) => string, remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), 'sensorpipe-cli-test-'))
+  return { path, file: name => join(path, name), remove: async () => { await rm(path, { recursive: true, force: true }) } }
+}
+
+/** Resolves when `predicate(text so far)` holds for a child's stdout; rejects if it exits first. */
+export async function waitForStdout (child: ChildProcess, predicate: (text: string) => boolean): Promise<string> {
+  let text = ''
+  return await new Promise((resolve, reject) => {
+    const onData = (s: Buffer | string): void => {
+      text += s.toString()
+      if (predicate(text)) { cleanup(); resolve(text) }
+    }
+    const onExit = (code: number | null): void => { cleanup(); reject(new Error(`the CLI exited (${code}) before the expected output; stdout so far: ${text}`)) }
+    const cleanup = (): void => { child.stdout!.off('data', onData); child.off('exit', onExit) }
+    child.stdout!.on('data', onData)
+    child.on('exit', onExit)
+  })
+}
