@@ -16,8 +16,10 @@ function * readings () {
     yield { ts: 1700000000000 + i, sensor: `dev-${String(i % 64).padStart(2, '0')}`, value: Math.round((15 + 20 * rnd()) * 100) / 100 }
   }
 }
-const toChunks = (text) => { const b = Buffer.from(text); const out = []; for (let i = 0; i < b.length; i += CHUNK) out.push(b.subarray(i, i + CHUNK)); return out }
-const csv = toChunks([...readings()].map(r => `${r.ts},${r.sensor},${r.value}`).join('\n') + '\n')
+const toChunks = (text) => { const b = Buffer.isBuffer(text) ? text : Buffer.from(text, text.length === Buffer.byteLength(text) ? 'latin1' : 'utf8'); const out = []; for (let i = 0; i < b.length; i += CHUNK) out.push(b.subarray(i, i + CHUNK)); return out }
+import { readFileSync } from 'node:fs'
+// BENCH_CSV=FILE times the CSV stages on a real file (e.g. the reference fixture) instead.
+const csv = process.env.BENCH_CSV ? toChunks(readFileSync(process.env.BENCH_CSV)) : toChunks([...readings()].map(r => `${r.ts},${r.sensor},${r.value}`).join('\n') + '\n')
 const jsonl = toChunks([...readings()].map(r => JSON.stringify(r)).join('\n') + '\n')
 const kv = toChunks([...readings()].map(r => `ts=${r.ts} sensor=${r.sensor} value=${r.value}`).join('\n') + '\n')
 

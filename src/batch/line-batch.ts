@@ -1,35 +1,37 @@
+/** The bytes of a batch's text (UTF-8). */
+export type Units = Uint8Array
+
 /**
- * A batch of text lines held compactly: one decoded string for the whole chunk and the offsets of
- * each line in it, so framing makes no string per line. Iterating gives the lines as strings;
- * `at(i)` gives one. Parsers read `text` between `start(i)` and `end(i)` directly.
+ * A batch of text lines held compactly: the UTF-8 bytes of the whole chunk and the byte offsets
+ * of each line in them, so framing decodes nothing and makes no string per line. Iterating gives
+ * the lines as strings (decoded on demand, each invalid sequence becoming U+FFFD); `at(i)` gives
+ * one. Parsers read `units` between `start(i)` and `end(i)` directly: LF, CR and ASCII
+ * delimiters never occur inside a UTF-8 sequence, so bytes split exactly as decoded text would.
  */
 export class LineBatch implements Iterable<string> {
   /** Number of lines. */
   readonly length: number
-  /** The decoded text the lines are cut from (line endings and dropped lines included). */
-  readonly text: string
-  /** True when `text` is pure ASCII (a char is a byte). */
-  readonly ascii: boolean
+  /** The bytes the lines are cut from (line endings and dropped lines included). */
+  readonly units: Units
   readonly #starts: Int32Array
   readonly #ends: Int32Array
   readonly #firstLine: number
   readonly #numbers: Float64Array | undefined
 
   /**
-   * @param text the decoded text
-   * @param starts start offset of each line in `text`
+   * @param units the text's UTF-8 bytes
+   * @param starts start offset of each line in `units`
    * @param ends end offset (exclusive, line ending removed) of each line
    * @param length the number of lines (the offset arrays may be longer)
    * @param firstLine the input line number of the first line (1-based)
    * @param numbers each line's input line number, when lines were dropped in between
    */
-  constructor (text: string, starts: Int32Array, ends: Int32Array, length: number, firstLine: number, ascii = false, numbers?: Float64Array) {
-    this.text = text
+  constructor (units: Units, starts: Int32Array, ends: Int32Array, length: number, firstLine: number, numbers?: Float64Array) {
+    this.units = units
     this.#starts = starts
     this.#ends = ends
     this.length = length
     this.#firstLine = firstLine
-    this.ascii = ascii
     this.#numbers = numbers
   }
 
@@ -40,19 +42,19 @@ export class LineBatch implements Iterable<string> {
     let pos = 0
     for (let i = 0; i < lines.length; i++) {
       starts[i] = pos
-      pos += lines[i]!.length
+      pos += Buffer.byteLength(lines[i]!)
       ends[i] = pos
       pos++
     }
-    return new LineBatch(lines.join('\n'), starts, ends, lines.length, firstLine, false, numbers)
+    return new LineBatch(unitsOf(lines.join('\n')), starts, ends, lines.length, firstLine, numbers)
   }
 
-  /** Offset of line i's first char in `text`. */
+  /** Offset of line i's first unit. */
   start (i: number): number { return this.#starts[i]! }
-  /** Offset just past line i's last char (its line ending excluded). */
+  /** Offset just past line i's last unit (its line ending excluded). */
   end (i: number): number { return this.#ends[i]! }
   /** Line i as a string. */
-  at (i: number): string { return this.text.slice(this.#starts[i], this.#ends[i]) }
+  at (i: number): string { return decodeUnits(this.units, this.#starts[i]!, this.#ends[i]!) }
   /** The input line number (1-based) of line i, counting dropped lines too. */
   lineNumber (i: number): number { return this.#numbers === undefined ? this.#firstLine + i : this.#numbers[i]! }
 
@@ -68,9 +70,19 @@ export class LineBatch implements Iterable<string> {
   }
 }
 
+/** The UTF-8 bytes of a string. */
+export function unitsOf (text: string): Units {
+  return Buffer.from(text, 'utf8')
+}
+
+/** The text of bytes[from, to), UTF-8 decoded: a fresh flat string (never a view of a larger one). */
+export function decodeUnits (units: Units, from: number, to: number): string {
+  return Buffer.from(units.buffer, units.byteOffset + from, to - from).toString('utf8')
+}
+
 /** Accepts a LineBatch or an array of strings (what user code tends to yield). */
-export function asLineBatch (batch: LineBatch | readonly string[]): LineBatch {
+export function asLineBatch (batch: LineBatch | readonly string[], firstLine = 1): LineBatch {
   if (batch instanceof LineBatch) return batch
-  if (Array.isArray(batch)) return LineBatch.of(batch)
+  if (Array.isArray(batch)) return LineBatch.of(batch, firstLine)
   throw new TypeError(`expected a LineBatch or an array of strings, got ${typeof batch}`)
 }

@@ -1,7 +1,24 @@
 import type { SensorRecord } from '../types.js'
 
-/** A column of a columnar batch: numbers unboxed, anything else as values. */
-export type ColumnData = Float64Array | unknown[]
+/**
+ * A string column stored as indices into a dictionary of its distinct values, so a repeated
+ * value (a sensor id) is one string however many rows hold it, and a consumer can work per
+ * distinct value (look a key up once, JSON-escape it once) rather than per row.
+ */
+export class DictColumn {
+  /** `dict[ids[i]]` is row i's value. */
+  constructor (readonly ids: Int32Array, readonly dict: readonly string[]) {}
+  get length (): number { return this.ids.length }
+  /** The values as a plain array. */
+  toArray (): string[] {
+    const out = new Array<string>(this.ids.length)
+    for (let i = 0; i < out.length; i++) out[i] = this.dict[this.ids[i]!]!
+    return out
+  }
+}
+
+/** A column of a columnar batch: numbers unboxed, strings dictionary-encoded, anything else as values. */
+export type ColumnData = Float64Array | DictColumn | unknown[]
 
 /** Reads field values of a batch by row index. */
 export type FieldReader = (i: number) => unknown
@@ -30,7 +47,7 @@ export class RecordBatch implements Iterable<SensorRecord> {
     return new RecordBatch(rows.length, rows, undefined, undefined)
   }
 
-  /** A columnar batch: `columns[j]` holds field `fields[j]` for rows 0..length-1. */
+  /** A columnar batch: `columns[j]` holds field `fields[j]` for rows 0..length-1 (column arrays may be longer). */
   static fromColumns (fields: readonly string[], columns: ColumnData[], length: number): RecordBatch {
     if (fields.length !== columns.length) throw new TypeError('fromColumns: one column per field')
     return new RecordBatch(length, undefined, fields, columns)
@@ -50,11 +67,26 @@ export class RecordBatch implements Iterable<SensorRecord> {
     return col instanceof Float64Array ? col : undefined
   }
 
+  /** The dictionary-encoded strings of a columnar field, or undefined. */
+  dictionary (field: string): DictColumn | undefined {
+    if (this.#columns === undefined) return undefined
+    const j = this.#fields!.indexOf(field)
+    const col = j < 0 ? undefined : this.#columns[j]
+    return col instanceof DictColumn ? col : undefined
+  }
+
   /** The values of a columnar field (any kind), or undefined for a row-backed batch or a missing field. */
   values (field: string): ArrayLike<unknown> | undefined {
     if (this.#columns === undefined) return undefined
     const j = this.#fields!.indexOf(field)
-    return j < 0 ? undefined : this.#columns[j]
+    if (j < 0) return undefined
+    const col = this.#columns[j]!
+    if (col instanceof DictColumn) {
+      const arr = col.toArray()
+      this.#columns[j] = arr
+      return arr
+    }
+    return col
   }
 
   /** A function reading `field` by row index; `undefined` where a row lacks it. */
@@ -63,6 +95,7 @@ export class RecordBatch implements Iterable<SensorRecord> {
       const j = this.#fields!.indexOf(field)
       if (j < 0) return () => undefined
       const col = this.#columns[j]!
+      if (col instanceof DictColumn) { const { ids, dict } = col; return i => dict[ids[i]!] }
       return i => col[i]
     }
     const rows = this.#rows!
@@ -75,7 +108,10 @@ export class RecordBatch implements Iterable<SensorRecord> {
     const fields = this.#fields!
     const cols = this.#columns!
     const rec: SensorRecord = {}
-    for (let j = 0; j < fields.length; j++) rec[fields[j]!] = cols[j]![i]
+    for (let j = 0; j < fields.length; j++) {
+      const col = cols[j]!
+      rec[fields[j]!] = col instanceof DictColumn ? col.dict[col.ids[i]!] : col[i]
+    }
     return rec
   }
 
@@ -104,6 +140,11 @@ export class RecordBatch implements Iterable<SensorRecord> {
         const out = new Float64Array(n)
         for (let k = 0; k < n; k++) out[k] = col[keep[k]!]!
         return out
+      }
+      if (col instanceof DictColumn) {
+        const ids = new Int32Array(n)
+        for (let k = 0; k < n; k++) ids[k] = col.ids[keep[k]!]!
+        return new DictColumn(ids, col.dict)
       }
       const out = new Array<unknown>(n)
       for (let k = 0; k < n; k++) out[k] = col[keep[k]!]

@@ -1,5 +1,4 @@
-import { isAscii } from 'node:buffer'
-import { LineBatch } from '../batch/line-batch.js'
+import { LineBatch, type Units } from '../batch/line-batch.js'
 import type { RejectionHandler, Stage } from '../types.js'
 import { optionalFunction, positiveInteger } from '../util/validate.js'
 
@@ -71,6 +70,7 @@ export function lines (options: LinesOptions = {}): LinesStage {
     let carryLen = 0
     let discarding = false
     let discardHead = EMPTY
+    let discardLen = 0
     let bomPending: Buffer | undefined
     let started = false
     // Line offsets of the batch being built; fresh arrays per batch (the consumer may keep it).
@@ -82,15 +82,22 @@ export function lines (options: LinesOptions = {}): LinesStage {
     const pushCarry = (src: Uint8Array, from: number, to: number): void => {
       const n = to - from
       if (n <= 0) return
-      if (discarding) return
+      if (discarding) {
+        // Keep the first SNIPPET bytes of the dropped line for the report, nothing more.
+        if (discardLen < SNIPPET) {
+          const k = Math.min(n, SNIPPET - discardLen)
+          discardHead.set(src.subarray(from, from + k), discardLen)
+          discardLen += k
+        }
+        return
+      }
       if (carryLen + n > maxLineBytes + 1) {
         discarding = true
-        const head = Buffer.allocUnsafe(Math.min(SNIPPET, carryLen + n))
-        const fromCarry = Math.min(carryLen, head.length)
-        carry.copy(head, 0, 0, fromCarry)
-        head.set(src.subarray(from, from + head.length - fromCarry), fromCarry)
-        discardHead = head
+        discardHead = Buffer.allocUnsafe(SNIPPET)
+        discardLen = Math.min(carryLen, SNIPPET)
+        carry.copy(discardHead, 0, 0, discardLen)
         carryLen = 0
+        pushCarry(src, from, to)
         return
       }
       if (carry.length < carryLen + n) {
@@ -123,8 +130,8 @@ export function lines (options: LinesOptions = {}): LinesStage {
       for (let i = 0; i < count; i++) numbers[i] = first + i
     }
 
-    const take = (text: string, ascii: boolean, firstLine: number): LineBatch => {
-      const batch = new LineBatch(text, starts.subarray(0, count), ends.subarray(0, count), count, firstLine, ascii, numbers?.subarray(0, count))
+    const take = (units: Units, firstLine: number): LineBatch => {
+      const batch = new LineBatch(units, starts.subarray(0, count), ends.subarray(0, count), count, firstLine, numbers?.subarray(0, count))
       const cap = Math.max(1024, Math.min(1 << 20, count * 2))
       starts = new Int32Array(cap)
       ends = new Int32Array(cap)
@@ -133,69 +140,28 @@ export function lines (options: LinesOptions = {}): LinesStage {
       return batch
     }
 
-    // Splits text (LF-separated; its last line ends at the end of text) into the batch's offsets.
-    // exact: a char is a byte, so lengths check exactly. Otherwise it returns false (and adds
-    // nothing) as soon as a line may be too long: n UTF-16 units come from at most 3n bytes.
-    const split = (text: string, exact: boolean): boolean => {
-      const n = text.length
-      if (!exact) {
-        let pos = 0
-        for (;;) {
-          let lf = text.indexOf('\n', pos)
-          if (lf < 0) lf = n
-          if (3 * (lf - pos) > maxLineBytes) return false
-          if (lf >= n) break
-          pos = lf + 1
-        }
-      }
+    // Frames seg, which holds whole lines only (the LF after its last line removed), on its bytes:
+    // LF and CR never occur inside a UTF-8 sequence, so nothing needs decoding here.
+    const frameSegment = (seg: Buffer): LineBatch | undefined => {
+      const firstLine = stats.lines + 1
+      const n = seg.length
       let pos = 0
       for (;;) {
-        let lf = text.indexOf('\n', pos)
+        // Buffer#indexOf is a native memchr: cheaper per line than a JS loop over the bytes.
+        let lf = seg.indexOf(LF, pos)
         if (lf < 0) lf = n
         let end = lf
-        if (end > pos && text.charCodeAt(end - 1) === CR) end--
+        if (end > pos && seg[end - 1] === CR) end--
         if (end - pos > maxLineBytes) {
           noteGap()
-          tooLong(Buffer.from(text.slice(pos, pos + SNIPPET), 'latin1'))
+          tooLong(seg.subarray(pos, end))
         } else {
           addLine(pos, end)
         }
         if (lf >= n) break
         pos = lf + 1
       }
-      return true
-    }
-
-    // Exact framing of non-ASCII bytes that may hold an over-long line: each line decoded alone.
-    const splitBytes = (seg: Buffer): LineBatch | undefined => {
-      const kept: string[] = []
-      const nums: number[] = []
-      let pos = 0
-      for (;;) {
-        let lf = seg.indexOf(LF, pos)
-        if (lf < 0) lf = seg.length
-        let end = lf
-        if (end > pos && seg[end - 1] === CR) end--
-        if (end - pos > maxLineBytes) tooLong(seg.subarray(pos, end))
-        else { stats.lines++; kept.push(seg.toString('utf8', pos, end)); nums.push(stats.lines) }
-        if (lf >= seg.length) break
-        pos = lf + 1
-      }
-      if (kept.length === 0) return undefined
-      return LineBatch.of(kept, nums[0]!, Float64Array.from(nums))
-    }
-
-    // Frames seg, which holds whole lines only (the LF after its last line removed).
-    const frameSegment = (seg: Buffer): LineBatch | undefined => {
-      const firstLine = stats.lines + 1
-      if (isAscii(seg)) {
-        const text = seg.toString('latin1')
-        split(text, true)
-        return count > 0 ? take(text, true, firstLine) : undefined
-      }
-      const text = seg.toString('utf8')
-      if (split(text, false)) return count > 0 ? take(text, false, firstLine) : undefined
-      return splitBytes(seg)
+      return count > 0 ? take(seg, firstLine) : undefined
     }
 
     const frame = (buf: Uint8Array): LineBatch | undefined => {
@@ -206,7 +172,7 @@ export function lines (options: LinesOptions = {}): LinesStage {
         // The over-long line ends at the first LF.
         const lf = buf.indexOf(LF)
         discarding = false
-        tooLong(discardHead)
+        tooLong(discardHead.subarray(0, discardLen))
         discardHead = EMPTY
         from = lf + 1
       }
@@ -219,7 +185,7 @@ export function lines (options: LinesOptions = {}): LinesStage {
           if (carryLen + (firstLf - from) > maxLineBytes + 1) {
             pushCarry(buf, from, firstLf) // turns into discarding
             discarding = false
-            tooLong(discardHead)
+            tooLong(discardHead.subarray(0, discardLen))
             discardHead = EMPTY
             from = firstLf + 1
             seg = Buffer.from(buf.buffer, buf.byteOffset + from, Math.max(0, last - from))
@@ -256,7 +222,7 @@ export function lines (options: LinesOptions = {}): LinesStage {
     // End of input: a cut BOM is data; the unfinished line is the last line.
     if (bomPending !== undefined) pushCarry(bomPending, 0, bomPending.length)
     if (discarding) {
-      tooLong(discardHead)
+      tooLong(discardHead.subarray(0, discardLen))
     } else if (carryLen > 0) {
       let end = carryLen
       if (carry[end - 1] === CR) end--
@@ -264,7 +230,7 @@ export function lines (options: LinesOptions = {}): LinesStage {
       if (end > maxLineBytes) tooLong(carry.subarray(0, end))
       else {
         stats.lines++
-        yield LineBatch.of([carry.toString('utf8', 0, end)], stats.lines)
+        yield new LineBatch(Buffer.from(carry.subarray(0, end)), Int32Array.of(0), Int32Array.of(end), 1, stats.lines)
       }
     }
   }

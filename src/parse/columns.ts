@@ -141,18 +141,33 @@ export function parseDigits15 (s: string, from = 0, to = s.length): number {
 }
 
 // ISO 8601 date-time: date, 'T' or space, time with optional fraction, optional zone.
-const ISO_RE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
-/** An ISO 8601 date-time as epoch milliseconds (no zone means UTC); NaN when invalid. */
+/**
+ * An ISO 8601 date-time as epoch milliseconds, or NaN when it is not one. No zone means UTC (sensor
+ * logs mean UTC, where `Date.parse` would take local time); `±hh`, `±hhmm` and `±hh:mm` zones are
+ * read; a date or time out of range (30 February, 24:00, minute 60) is rejected, not rolled over.
+ */
 export function parseIsoTime (text: string): number {
-  if (!ISO_RE.test(text)) return NaN
-  let t = text.replace(',', '.').replace(' ', 'T')
-  // Date.parse reads a date-time without a zone as local time; sensor logs mean UTC.
-  if (t.length > 10 && !/(?:Z|[+-]\d{2}(?::?\d{2})?)$/.test(t.slice(10))) t += 'Z'
-  // Date.parse takes at most milliseconds in some engines: trim longer fractions.
-  t = t.replace(/(\.\d{3})\d+/, '$1')
-  const v = Date.parse(t)
-  return Number.isFinite(v) ? v : NaN
+  const m = ISO_RE.exec(text)
+  if (m === null) return NaN
+  const y = Number(m[1]); const mo = Number(m[2]); const d = Number(m[3])
+  const h = m[4] === undefined ? 0 : Number(m[4]); const mi = m[5] === undefined ? 0 : Number(m[5]); const sec = m[6] === undefined ? 0 : Number(m[6])
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
+  if (mo < 1 || mo > 12 || d < 1 || d > (mo === 2 && leap ? 29 : DAYS[mo - 1]!) || h > 23 || mi > 59 || sec > 59) return NaN
+  const ms = m[7] === undefined ? 0 : Number((m[7] + '00').slice(0, 3))
+  let offset = 0
+  const zone = m[8]
+  if (zone !== undefined && zone !== 'Z') {
+    const zh = Number(zone.slice(1, 3))
+    const zm = zone.length > 3 ? Number(zone.slice(-2)) : 0
+    if (zh > 23 || zm > 59) return NaN
+    offset = (zone[0] === '-' ? -1 : 1) * (zh * 60 + zm) * 60_000
+  }
+  const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, sec, ms))
+  date.setUTCFullYear(y) // Date.UTC reads years 0-99 as 1900-1999
+  return date.getTime() - offset
 }
 
 /** A time field: epoch ms (1-15 digits) or ISO 8601; with unit 's', epoch seconds (fraction allowed). */

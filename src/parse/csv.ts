@@ -1,6 +1,6 @@
 import { StringInterner } from '../batch/intern.js'
-import { asLineBatch, type LineBatch } from '../batch/line-batch.js'
-import { type ColumnData, RecordBatch } from '../batch/record-batch.js'
+import { asLineBatch, decodeUnits, type LineBatch, type Units } from '../batch/line-batch.js'
+import { type ColumnData, DictColumn, RecordBatch } from '../batch/record-batch.js'
 import type { Stage } from '../types.js'
 import { type Column, convertField, INVALID, parseColumns, parseFloatStrict, typeReason } from './columns.js'
 import { newParseStats, type OnError, type ParseStats, rejecter, snippet } from './reject.js'
@@ -47,8 +47,8 @@ const K_OTHER = 4
 export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
   const { header = false, delimiter = ',' } = options
   if (typeof header !== 'boolean') throw new TypeError('"header" must be a boolean')
-  if (typeof delimiter !== 'string' || delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
-    throw new TypeError('"delimiter" must be one character other than a quote, CR or LF')
+  if (typeof delimiter !== 'string' || delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r' || delimiter.charCodeAt(0) > 0x7f) {
+    throw new TypeError('"delimiter" must be one ASCII character other than a quote, CR or LF')
   }
   const typed = options.columns === undefined ? undefined : parseColumns(options.columns)
   if (typed === undefined && !header) throw new TypeError('parseCsv needs "columns", "header: true", or both')
@@ -58,6 +58,8 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
 
   async function * parseCsvStage (batches: AsyncIterable<LineBatch | string[]>): AsyncGenerator<RecordBatch> {
     let columns: Column[] | undefined = header ? undefined : typed
+    let headerFailed = false
+    let nextLine = 1 // line numbers for string[] input, which carries none
     let names: string[] = []
     let kinds: number[] = []
     const interner = new StringInterner()
@@ -69,24 +71,39 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
     if (columns !== undefined) setColumns(columns)
 
     for await (const input of batches) {
-      const batch = asLineBatch(input)
-      const text = batch.text
+      const batch = asLineBatch(input, nextLine)
+      nextLine += batch.length
+      const u = batch.units
       const n = batch.length
       let i = 0
       if (columns === undefined) {
         if (n === 0) continue
-        stats.lines++
-        const head = headerColumns(batch.at(0), typed, delimiter)
-        if (head === undefined) {
-          reject('bad-header', `header ${snippet(batch.at(0))} does not name the columns${typed === undefined ? '' : ' (' + typed.map(c => c.name).join(', ') + ')'}`, batch.at(0), batch.lineNumber(0))
+        if (!headerFailed) {
+          stats.lines++
+          const head = headerColumns(batch.at(0), typed, delimiter)
+          if (head !== undefined) {
+            setColumns(head)
+            i = 1
+          } else {
+            reject('bad-header', `header ${snippet(batch.at(0))} does not name the columns${typed === undefined ? '' : ' (' + typed.map(c => c.name).join(', ') + ')'}`, batch.at(0), batch.lineNumber(0))
+            headerFailed = true
+            i = 1
+          }
+        }
+        if (headerFailed) {
+          // Without a header no line can be read: each is rejected and counted.
+          for (; i < n; i++) {
+            stats.lines++
+            reject('no-header', 'the header line was rejected, so the columns are unknown', batch.at(i), batch.lineNumber(i))
+          }
           continue
         }
-        setColumns(head)
-        i = 1
       }
       const cols = columns!
       const ncol = cols.length
-      const data: ColumnData[] = kinds.map(k => k <= K_TIME || k === K_INT ? new Float64Array(n - i) : new Array<unknown>(n - i))
+      // Numbers unboxed; strings as ids into this batch's dictionary; the rest as values.
+      const data: ColumnData[] = kinds.map(k => k <= K_TIME || k === K_INT ? new Float64Array(n - i) : k === K_STRING ? new Int32Array(n - i) as unknown as ColumnData : new Array<unknown>(n - i))
+      const dict = interner.startDictionary()
       let m = 0
       for (; i < n; i++) {
         stats.lines++
@@ -96,33 +113,34 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
         let c = 0
         let bad = -1 // the column that failed its type
         for (; c < ncol; c++) {
-          if (pos < e && text.charCodeAt(pos) === 34) { bad = -2; break } // quoted: general path
+          if (pos < e && u[pos] === 34) { bad = -2; break } // quoted: general path
           const from = pos
           const kind = kinds[c]
           let q = pos
           if (kind === K_TIME) {
             let v = 0
             let ch = 0
-            while (q < e && (ch = text.charCodeAt(q)) >= 48 && ch <= 57) { v = v * 10 + (ch - 48); q++ }
-            if (q < e && ch !== delim) { while (q < e && text.charCodeAt(q) !== delim) q++; v = NaN }
+            while (q < e && (ch = u[q]) >= 48 && ch <= 57) { v = v * 10 + (ch - 48); q++ }
+            if (q < e && ch !== delim) { while (q < e && u[q] !== delim) q++; v = NaN }
             const len = q - from
             if (len === 0 || len > 15 || v !== v) {
-              const t = convertField(cols[c]!, text, from, q)
+              const field = decodeUnits(u, from, q)
+              const t = convertField(cols[c]!, field, 0, field.length)
               v = t === INVALID ? NaN : t as number
             }
             if (v === v) (data[c] as Float64Array)[m] = v
             else if (bad < 0) bad = c
           } else if (kind === K_FLOAT) {
-            let ch = text.charCodeAt(q)
+            let ch = u[q]
             let neg = false
             if (ch === 45 || ch === 43) { neg = ch === 45; q++ }
             let mant = 0
             let digits = 0
-            while (q < e && (ch = text.charCodeAt(q)) >= 48 && ch <= 57) { mant = mant * 10 + (ch - 48); digits++; q++ }
+            while (q < e && (ch = u[q]) >= 48 && ch <= 57) { mant = mant * 10 + (ch - 48); digits++; q++ }
             let frac = 0
             if (q < e && ch === 46) {
               q++
-              while (q < e && (ch = text.charCodeAt(q)) >= 48 && ch <= 57) { mant = mant * 10 + (ch - 48); frac++; q++ }
+              while (q < e && (ch = u[q]) >= 48 && ch <= 57) { mant = mant * 10 + (ch - 48); frac++; q++ }
             }
             let v: number
             if ((q === e || ch === delim) && digits + frac <= 15 && digits + frac > 0) {
@@ -130,20 +148,22 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
               if (neg) v = -v
             } else {
               // Exponent, long mantissa or garbage: the strict general parser decides.
-              while (q < e && text.charCodeAt(q) !== delim) q++
-              v = parseFloatStrict(text, from, q)
+              while (q < e && u[q] !== delim) q++
+              v = parseFloatStrict(decodeUnits(u, from, q))
             }
             if (v === v) (data[c] as Float64Array)[m] = v
             else if (bad < 0) bad = c
           } else if (kind === K_STRING) {
             let h = 0
+            let any = 0
             let ch = 0
-            while (q < e && (ch = text.charCodeAt(q)) !== delim) { h = Math.imul(h ^ ch, 16777619); q++ }
-            if (q > from) (data[c] as unknown[])[m] = interner.getHashed(text, from, q, h)
+            while (q < e && (ch = u[q]!) !== delim) { h = Math.imul(h ^ ch, 16777619); any |= ch; q++ }
+            if (q > from) (data[c] as unknown as Int32Array)[m] = interner.idOf(u, from, q, h, any)
             else if (bad < 0) bad = c
           } else {
-            while (q < e && text.charCodeAt(q) !== delim) q++
-            const v = convertField(cols[c]!, text, from, q)
+            while (q < e && u[q] !== delim) q++
+            const field = decodeUnits(u, from, q)
+            const v = convertField(cols[c]!, field, 0, field.length)
             if (v !== INVALID) (data[c] as unknown[])[m] = v
             else if (bad < 0) bad = c
           }
@@ -155,28 +175,30 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
           if (bad >= 0) { c = ncol; pos = q; break }
         }
         if (bad === -2) {
-          if (parseQuoted(batch, i, cols, data, m)) m++
+          if (parseQuoted(batch, i, cols, data, m, dict)) m++
           continue
         }
         if (c !== ncol || pos > e) {
-          reject('field-count', `expected ${ncol} fields, got ${countFields(text, batch.start(i), e, delim)}`, batch.at(i), batch.lineNumber(i))
+          reject('field-count', `expected ${ncol} fields, got ${countFields(u, batch.start(i), e, delim)}`, batch.at(i), batch.lineNumber(i))
           continue
         }
         if (bad >= 0) {
           const col = cols[bad]!
-          const [from, to] = fieldBounds(text, batch.start(i), e, delim, bad)
-          reject(typeReason(col.type), `column "${col.name}": ${snippet(text.slice(from, to))} is not a valid ${col.type}`, batch.at(i), batch.lineNumber(i))
+          const [from, to] = fieldBounds(u, batch.start(i), e, delim, bad)
+          reject(typeReason(col.type), `column "${col.name}": ${snippet(decodeUnits(u, from, to))} is not a valid ${col.type}`, batch.at(i), batch.lineNumber(i))
           continue
         }
         m++
       }
       stats.parsed += m
-      if (m > 0) yield RecordBatch.fromColumns(names, data.map(d => d instanceof Float64Array ? d.subarray(0, m) : (d.length = m, d)), m)
+      if (m > 0) {
+        yield RecordBatch.fromColumns(names, data.map(d => d instanceof Float64Array ? d.subarray(0, m) : d instanceof Int32Array ? new DictColumn(d.subarray(0, m), dict) : (d as unknown[]).slice(0, m)) as ColumnData[], m)
+      }
     }
   }
 
   // A line with a quoted field: the general RFC 4180 path. Writes row m; false if rejected.
-  function parseQuoted (batch: LineBatch, i: number, cols: Column[], data: ColumnData[], m: number): boolean {
+  function parseQuoted (batch: LineBatch, i: number, cols: Column[], data: ColumnData[], m: number, dict: string[]): boolean {
     const line = batch.at(i)
     const values = splitQuoted(line, delimiter)
     if (typeof values === 'string') { reject('bad-quote', values, line, batch.lineNumber(i)); return false }
@@ -186,7 +208,8 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
       const text = values[c]!
       const v = convertField(col, text, 0, text.length)
       if (v === INVALID) { reject(typeReason(col.type), `column "${col.name}": ${snippet(text)} is not a valid ${col.type}`, line, batch.lineNumber(i)); return false }
-      data[c]![m] = v
+      const col2 = data[c]!
+      if (col2 instanceof Int32Array) { dict.push(v as string); col2[m] = dict.length - 1 } else (col2 as unknown[])[m] = v
     }
     return true
   }
@@ -195,22 +218,22 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
 }
 
 // The bounds of field k of a line (for messages; the hot path does not cut fields).
-function fieldBounds (text: string, s: number, e: number, delim: number, k: number): [number, number] {
+function fieldBounds (u: Units, s: number, e: number, delim: number, k: number): [number, number] {
   let from = s
   for (let j = 0; j < k; j++) {
-    while (from < e && text.charCodeAt(from) !== delim) from++
+    while (from < e && u[from] !== delim) from++
     from++
   }
   let to = from
-  while (to < e && text.charCodeAt(to) !== delim) to++
+  while (to < e && u[to] !== delim) to++
   return [from, to]
 }
 
 const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
 
-function countFields (text: string, s: number, e: number, delim: number): number {
+function countFields (u: Units, s: number, e: number, delim: number): number {
   let n = 1
-  for (let i = s; i < e; i++) if (text.charCodeAt(i) === delim) n++
+  for (let i = s; i < e; i++) if (u[i] === delim) n++
   return n
 }
 

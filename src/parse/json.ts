@@ -26,8 +26,10 @@ export function parseJson (options: ParseJsonOptions = {}): ParseJsonStage {
   const stats = newParseStats()
   const reject = rejecter('parseJson', stats, options.onError)
   async function * parseJsonStage (batches: AsyncIterable<LineBatch | string[]>): AsyncGenerator<RecordBatch> {
+    let nextLine = 1 // line numbers for string[] input, which carries none
     for await (const input of batches) {
-      const batch = asLineBatch(input)
+      const batch = asLineBatch(input, nextLine)
+      nextLine += batch.length
       const out: SensorRecord[] = []
       for (let li = 0; li < batch.length; li++) {
         const line = batch.at(li)

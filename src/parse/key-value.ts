@@ -36,8 +36,10 @@ export function parseKeyValue (options: ParseKeyValueOptions = {}): ParseKeyValu
   const reject = rejecter('parseKeyValue', stats, options.onError)
 
   async function * parseKeyValueStage (batches: AsyncIterable<LineBatch | string[]>): AsyncGenerator<RecordBatch> {
+    let nextLine = 1 // line numbers for string[] input, which carries none
     for await (const input of batches) {
-      const batch = asLineBatch(input)
+      const batch = asLineBatch(input, nextLine)
+      nextLine += batch.length
       const out: SensorRecord[] = []
       lines: for (let li = 0; li < batch.length; li++) {
         const line = batch.at(li)
@@ -74,7 +76,7 @@ export function parseKeyValue (options: ParseKeyValueOptions = {}): ParseKeyValu
         }
         if (pairs === 0) { reject('empty', 'no key=value pairs', line, batch.lineNumber(li)); continue }
         for (const col of typed) {
-          if (!(col.name in rec)) {
+          if (!Object.prototype.hasOwnProperty.call(rec, col.name)) {
             if (col.optional) rec[col.name] = null
             else { reject('missing-key', `key "${col.name}" is missing`, line, batch.lineNumber(li)); continue lines }
           }

@@ -31,14 +31,23 @@ export function toJsonLines (): FormatStage {
         // Columnar: keys written once per batch, values straight from the columns. A field that
         // is undefined in a row is left out, as JSON.stringify does for an object.
         const keys = fields.map(f => JSON.stringify(f) + ':')
-        const cols = fields.map(f => batch.values(f)!)
+        // A dictionary column is escaped once per distinct value.
+        const dicts = fields.map(f => batch.dictionary(f))
+        const dictText = dicts.map(d => d === undefined ? [] : d.dict.map(v => JSON.stringify(v)))
+        const cols = fields.map((f, j) => dicts[j] === undefined ? batch.values(f)! : [])
         const nf = fields.length
         for (let i = 0; i < batch.length; i++) {
           let line = '{'
           for (let j = 0; j < nf; j++) {
-            const v = cols[j]![i]
-            if (v === undefined) continue
-            line += (line.length > 1 ? ',' : '') + keys[j]! + jsonValue(v)
+            const d = dicts[j]
+            let t: string
+            if (d !== undefined) t = dictText[j]![d.ids[i]!]!
+            else {
+              const v = cols[j]![i]
+              if (v === undefined) continue
+              t = jsonValue(v)
+            }
+            line += (line.length > 1 ? ',' : '') + keys[j]! + t
           }
           text += line + '}\n'
         }

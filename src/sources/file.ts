@@ -30,7 +30,7 @@ export interface FromFileOptions extends SourceOptions {
 export function fromFile (path: string, options: FromFileOptions = {}): AsyncIterable<Buffer> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('"path" must be a non-empty string')
   const { follow = false, signal, onTruncate } = options
-  const chunkBytes = positiveInteger('chunkBytes', options.chunkBytes ?? 1 << 20)
+  const chunkBytes = positiveInteger('chunkBytes', options.chunkBytes ?? 262144)
   const pollMs = positiveInteger('pollMs', options.pollMs ?? 250)
   if (typeof follow !== 'boolean') throw new TypeError('"follow" must be a boolean')
 

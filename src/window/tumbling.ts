@@ -112,9 +112,12 @@ export function tumbling (options: TumblingOptions): TumblingStage {
   async function * tumblingStage (batches: AsyncIterable<RecordBatch | SensorRecord[]>): AsyncGenerator<RecordBatch> {
     const open = new Map<unknown, KeyState>()
     let current = NaN
+    // Bumped whenever open states are dropped, so per-batch caches of them go stale.
+    let generation = 0
     const flush = (out: Results): void => {
       for (const st of open.values()) out.add(st, current)
       open.clear()
+      generation++
     }
     const newState = (keyReaders: FieldReader[], i: number): KeyState => {
       const keys = new Array<unknown>(nk)
@@ -131,13 +134,20 @@ export function tumbling (options: TumblingOptions): TumblingStage {
       const times = byTime && unit === 'ms' ? batch.numbers(timeField) : undefined
       const timeReader = byTime && times === undefined ? batch.reader(timeField) : undefined
       const keyReaders = keyFields.map(k => batch.reader(k))
-      const keyValues = nk === 1 ? batch.values(k0!) : undefined
+      // A dictionary-encoded key is looked up once per distinct value per batch, not per record:
+      // stateById caches the open state of each dictionary id until the next flush or eviction.
+      const keyDict = nk === 1 ? batch.dictionary(k0!) : undefined
+      const keyIds = keyDict?.ids
+      const stateById: Array<KeyState | undefined> = keyDict === undefined ? [] : new Array(keyDict.dict.length)
+      const stateGen = keyDict === undefined ? undefined : new Int32Array(keyDict.dict.length).fill(-1)
+      const keyValues = nk === 1 && keyDict === undefined ? batch.values(k0!) : undefined
       const keyReader = keyReaders[0]
       const fieldNumbers = fields.map(f => batch.numbers(f))
       const fieldReaders = fields.map(f => batch.reader(f))
       for (let i = 0; i < n; i++) {
         let k: unknown
-        if (nk === 0) k = ''
+        let id = -1
+        if (keyIds !== undefined) { id = keyIds[i]!; k = keyDict!.dict[id] } else if (nk === 0) k = ''
         else if (keyValues !== undefined) k = keyValues[i]
         else if (nk === 1) k = keyReader!(i)
         else {
@@ -155,11 +165,15 @@ export function tumbling (options: TumblingOptions): TumblingStage {
             if (open.size > 0) flush(out)
             current = ws
           }
-          st = open.get(k)
-          if (st === undefined) {
-            if (open.size >= maxKeys) { stats.earlyFlushes++; flush(out) }
-            st = newState(keyReaders, i)
-            open.set(k, st)
+          if (id >= 0 && stateGen![id] === generation) st = stateById[id]!
+          else {
+            st = open.get(k)
+            if (st === undefined) {
+              if (open.size >= maxKeys) { stats.earlyFlushes++; flush(out) }
+              st = newState(keyReaders, i)
+              open.set(k, st)
+            }
+            if (id >= 0) { stateById[id] = st; stateGen![id] = generation }
           }
         } else {
           st = open.get(k)
