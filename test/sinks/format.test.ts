@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest'
+import { parseCsv, RecordBatch, toCsv, toJsonLines } from '../../src/index.js'
+import { collect, fromItems, stageContract } from '../helpers.js'
+
+describe('toJsonLines()', () => {
+  it('formats each batch as one string of JSON lines, each ending in LF', async () => {
+    const stage = toJsonLines()
+    const out = await collect(stage(fromItems([[{ a: 1, b: 'x' }, { a: 2, n: null }], [{ s: 'quote " and \n' }]])))
+    expect(out).toEqual(['{"a":1,"b":"x"}\n{"a":2,"n":null}\n', '{"s":"quote \\" and \\n"}\n'])
+    expect(stage.stats).toEqual({ records: 3 })
+  })
+
+  it('formats columnar batches row by row, in field order', async () => {
+    const batches = await collect(parseCsv({ columns: 'ts:time,sensor:string,value:float' })(fromItems([['1,a,2.5', '2,b,-0']])))
+    expect(await collect(toJsonLines()(fromItems(batches)))).toEqual(['{"ts":1,"sensor":"a","value":2.5}\n{"ts":2,"sensor":"b","value":0}\n'])
+  })
+
+  it('skips empty batches', async () => {
+    expect(await collect(toJsonLines()(fromItems([[], RecordBatch.fromRows([]), [{ a: 1 }]])))).toEqual(['{"a":1}\n'])
+  })
+})
+
+describe('toCsv()', () => {
+  it('writes a header once, then the rows, quoting what needs it', async () => {
+    const stage = toCsv()
+    const out = await collect(stage(fromItems([
+      [{ a: 1, b: 'x,y' }, { a: 2, b: 'say "hi"' }],
+      [{ a: 3, b: 'l1\nl2' }, { a: 4, b: 'cr\r' }, { a: null, b: undefined }, { a: true, b: { x: 1 } }]
+    ])))
+    expect(out.join('')).toBe('a,b\n1,"x,y"\n2,"say ""hi"""\n3,"l1\nl2"\n4,"cr\r"\n,\ntrue,"{""x"":1}"\n')
+    expect(out).toHaveLength(2)
+    expect(stage.stats).toEqual({ records: 6 })
+  })
+
+  it('takes the columns of the first record, leaving out later extra keys', async () => {
+    const out = await collect(toCsv()(fromItems([[{ a: 1 }, { a: 2, extra: 3 }, { b: 4 }]])))
+    expect(out.join('')).toBe('a\n1\n2\n\n')
+  })
+
+  it('writes the given columns in the given order, with a header once', async () => {
+    const out = await collect(toCsv({ columns: ['b', 'a'] })(fromItems([[], [{ a: 1, b: 2 }], [{ a: 3, b: 4 }]])))
+    expect(out.join('')).toBe('b,a\n2,1\n4,3\n')
+  })
+
+  it('leaves the header out with header: false', async () => {
+    expect((await collect(toCsv({ header: false })(fromItems([[{ a: 1, b: 2 }]])))).join('')).toBe('1,2\n')
+    expect((await collect(toCsv({ header: false, columns: ['b'] })(fromItems([[{ a: 1, b: 2 }]])))).join('')).toBe('2\n')
+  })
+
+  it('quotes by the chosen delimiter', async () => {
+    const out = await collect(toCsv({ delimiter: ';' })(fromItems([[{ 'x;y': 'a,b', c: 'a;b' }]])))
+    expect(out.join('')).toBe('"x;y";c\na,b;"a;b"\n')
+    const tab = await collect(toCsv({ delimiter: '\t' })(fromItems([[{ a: 'x\ty', b: 'z' }]])))
+    expect(tab.join('')).toBe('a\tb\n"x\ty"\tz\n')
+  })
+
+  it('throws TypeErrors naming the option at build time', () => {
+    for (const d of ['"', '', ';;']) expect(() => toCsv({ delimiter: d })).toThrow(/"delimiter"/)
+    expect(() => toCsv({ columns: [] })).toThrow(/"columns"/)
+    expect(() => toCsv({ columns: 'a' as unknown as string[] })).toThrow(/"columns"/)
+  })
+})
+
+describe('toJsonLines(): stage contract', () => {
+  stageContract(() => toJsonLines(), i => [{ i }])
+})
+
+describe('toCsv(): stage contract', () => {
+  stageContract(() => toCsv(), i => [{ i }])
+})
