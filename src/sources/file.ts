@@ -7,7 +7,7 @@ import { positiveInteger } from '../util/validate.js'
 export interface FromFileOptions extends SourceOptions {
   /** Keep reading data appended to the file, like `tail -f`, until the signal aborts. Default false. */
   follow?: boolean
-  /** Bytes read per chunk; also the most this source holds. Default 1 MiB. */
+  /** Bytes read per chunk; also the most this source holds. Default 256 KiB. */
   chunkBytes?: number
   /** With `follow`: how often to look for new data when no change event arrives, in ms. Default 250. */
   pollMs?: number
@@ -16,7 +16,7 @@ export interface FromFileOptions extends SourceOptions {
 }
 
 /**
- * Reads a file as a stream of Buffer chunks. Buffers one chunk (`chunkBytes`, default 1 MiB).
+ * Reads a file as a stream of Buffer chunks. Buffers one chunk (`chunkBytes`, default 256 KiB).
  * With `follow` it keeps waiting for appended data (an `fs.watch` event or a poll) until the
  * signal aborts; a file that shrinks is read again from its start and reported to `onTruncate`.
  * Errors opening or reading surface as a {@link SourceError} on the first `next()`. Ends at end
