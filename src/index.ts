@@ -25,7 +25,7 @@ export { tumbling, type TumblingOptions, type TumblingStage, type WindowStats } 
 export { parseAggregates, type Aggregate, type AggregateName } from './window/aggregates.js'
 export { parseDuration } from './window/duration.js'
 
-export { toJsonLines, toCsv, type ToCsvOptions, type FormatStage, type FormatStats } from './sinks/format.js'
+export { toJsonLines, toCsv, type ToCsvOptions, type FormatStage, type BytesFormatStage, type TextFormatStage, type FormatStats } from './sinks/format.js'
 export { writeTo, type WriteResult } from './sinks/write.js'
 
 export {

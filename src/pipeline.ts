@@ -10,7 +10,7 @@ import type { ParseStats } from './parse/reject.js'
 import type { LineBatch } from './batch/line-batch.js'
 import type { RecordBatch } from './batch/record-batch.js'
 import { pipe } from './pipe.js'
-import { toCsv, toJsonLines } from './sinks/format.js'
+import { type FormatStage, toCsv, toJsonLines } from './sinks/format.js'
 import { writeTo } from './sinks/write.js'
 import { fromFile } from './sources/file.js'
 import { fromStdin } from './sources/stdin.js'
@@ -124,7 +124,7 @@ export interface BuiltPipeline {
   window: ReturnType<typeof tumbling> | undefined
   /** Every stage from bytes to records: framer, parser, filter, window, extra stages. */
   stages: Array<Stage<any, any>>
-  formatter: ReturnType<typeof toJsonLines>
+  formatter: FormatStage
 }
 
 /**
@@ -241,7 +241,7 @@ export async function runPipeline (options: PipelineOptions, context: RunContext
       ? fromStdin({ signal, stream: context.stdin })
       : fromFile(options.file, { follow: options.follow === true, signal })
     const target = options.output === undefined || options.output === '-' ? context.stdout ?? process.stdout : options.output
-    const written = await writeTo(target)(pipe(source, ...built.stages, built.formatter) as AsyncIterable<string>)
+    const written = await writeTo(target)(pipe(source, ...built.stages, built.formatter) as AsyncIterable<string | Uint8Array>)
     result = summarize(built, written.closed)
   } finally {
     if (errorsFd !== undefined) closeSync(errorsFd)

@@ -38,7 +38,7 @@ describe('pipe()', () => {
   it('pulls one chunk for one output when each chunk holds a line', async () => {
     const src = new CountingSource(i => Buffer.from(`${i},a,1\n`))
     const it = pipe(src, lines(), parseCsv({ columns: COLUMNS }), toJsonLines())[Symbol.asyncIterator]()
-    expect((await it.next()).value).toBe('{"ts":0,"sensor":"a","value":1}\n')
+    expect(String((await it.next()).value)).toBe('{"ts":0,"sensor":"a","value":1}\n')
     expect(src.pulls).toBe(1)
     await it.return?.()
     expect(src.finallyRan).toBe(true)
@@ -51,7 +51,7 @@ describe('pipe()', () => {
     }
     const src = new CountingSource(i => Buffer.from(`${i},a,1\n`))
     for await (const text of pipe(src, tracked('bytes'), lines(), parseCsv({ columns: COLUMNS }), tracked('records'), toJsonLines())) {
-      expect(text).toContain('"ts":0')
+      expect(String(text)).toContain('"ts":0')
       break
     }
     // each for-await closes its source before its own finally runs: upstream first

@@ -1,6 +1,6 @@
 import { asRecordBatch, type RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord, Stage } from '../types.js'
-import { jsonValue } from './json-text.js'
+import { JsonBytes } from './json-bytes.js'
 
 /** Live counters of a formatting stage. */
 export interface FormatStats {
@@ -8,54 +8,72 @@ export interface FormatStats {
   records: number
 }
 
-export type FormatStage = Stage<RecordBatch | SensorRecord[], string> & { readonly stats: FormatStats }
+export type FormatStage = Stage<RecordBatch | SensorRecord[], string | Uint8Array> & { readonly stats: FormatStats }
+
+/** A formatter that yields bytes. */
+export type BytesFormatStage = Stage<RecordBatch | SensorRecord[], Uint8Array> & { readonly stats: FormatStats }
+
+/** A formatter that yields text. */
+export type TextFormatStage = Stage<RecordBatch | SensorRecord[], string> & { readonly stats: FormatStats }
 
 /**
- * Formats each batch of records as JSON lines: one string per batch, one `JSON.stringify`d
- * record per line, each ending in LF. Buffers one batch's text.
+ * Formats each batch of records as JSON lines: one UTF-8 `Buffer` per batch, one record per line
+ * as `JSON.stringify` would write it (a columnar batch is written straight from its columns,
+ * each distinct dictionary string escaped once; numbers print as JavaScript prints them), each
+ * line ending in LF. Buffers one batch's text.
  *
  * @example
  * ```ts
  * await writeTo(process.stdout)(pipe(readings, toJsonLines()))
  * ```
  */
-export function toJsonLines (): FormatStage {
+export function toJsonLines (): BytesFormatStage {
   const stats: FormatStats = { records: 0 }
-  async function * toJsonLinesStage (batches: AsyncIterable<RecordBatch | SensorRecord[]>): AsyncGenerator<string> {
+  async function * toJsonLinesStage (batches: AsyncIterable<RecordBatch | SensorRecord[]>): AsyncGenerator<Buffer> {
+    const out = new JsonBytes()
     for await (const input of batches) {
       const batch = asRecordBatch(input)
-      if (batch.length === 0) continue
-      let text = ''
+      const n = batch.length
+      if (n === 0) continue
       const fields = batch.fields
       if (fields !== undefined) {
-        // Columnar: keys written once per batch, values straight from the columns. A field that
+        // Columnar: keys encoded once per batch, values straight from the columns. A field that
         // is undefined in a row is left out, as JSON.stringify does for an object.
-        const keys = fields.map(f => JSON.stringify(f) + ':')
-        // A dictionary column is escaped once per distinct value.
-        const dicts = fields.map(f => batch.dictionary(f))
-        const dictText = dicts.map(d => d === undefined ? [] : d.dict.map(v => JSON.stringify(v)))
-        const cols = fields.map((f, j) => dicts[j] === undefined ? batch.values(f)! : [])
         const nf = fields.length
-        for (let i = 0; i < batch.length; i++) {
-          let line = '{'
+        const first = fields.map(f => Buffer.from('{' + JSON.stringify(f) + ':'))
+        const next = fields.map(f => Buffer.from(',' + JSON.stringify(f) + ':'))
+        const dicts = fields.map(f => batch.dictionary(f))
+        const dictBytes = dicts.map(d => d === undefined ? [] : d.dict.map(v => Buffer.from(JSON.stringify(v))))
+        const nums = fields.map((f, j) => dicts[j] === undefined ? batch.numbers(f) : undefined)
+        const vals = fields.map((f, j) => dicts[j] === undefined && nums[j] === undefined ? batch.values(f)! : [])
+        for (let i = 0; i < n; i++) {
+          let opened = false
           for (let j = 0; j < nf; j++) {
             const d = dicts[j]
-            let t: string
-            if (d !== undefined) t = dictText[j]![d.ids[i]!]!
-            else {
-              const v = cols[j]![i]
+            const num = nums[j]
+            if (d !== undefined) {
+              out.bytes(opened ? next[j]! : first[j]!)
+              out.bytes(dictBytes[j]![d.ids[i]!]!)
+            } else if (num !== undefined) {
+              out.bytes(opened ? next[j]! : first[j]!)
+              out.number(num[i]!)
+            } else {
+              const v = vals[j]![i]
               if (v === undefined) continue
-              t = jsonValue(v)
+              out.bytes(opened ? next[j]! : first[j]!)
+              out.value(v)
             }
-            line += (line.length > 1 ? ',' : '') + keys[j]! + t
+            opened = true
           }
-          text += line + '}\n'
+          if (!opened) out.byte(123)
+          out.byte(125)
+          out.byte(10)
         }
       } else {
-        for (let i = 0; i < batch.length; i++) text += JSON.stringify(batch.row(i)) + '\n'
+        for (let i = 0; i < n; i++) { out.utf8(JSON.stringify(batch.row(i))); out.byte(10) }
       }
-      stats.records += batch.length
-      yield text
+      stats.records += n
+      yield out.take()
     }
   }
   return Object.assign(toJsonLinesStage, { stats })
@@ -79,7 +97,7 @@ export interface ToCsvOptions {
  * await writeTo('out.csv')(pipe(readings, toCsv({ columns: ['ts', 'value'] })))
  * ```
  */
-export function toCsv (options: ToCsvOptions = {}): FormatStage {
+export function toCsv (options: ToCsvOptions = {}): TextFormatStage {
   const { header = true, delimiter = ',' } = options
   if (typeof delimiter !== 'string' || delimiter.length !== 1 || delimiter === '"') throw new TypeError('"delimiter" must be one character other than a quote')
   if (options.columns !== undefined && (!Array.isArray(options.columns) || options.columns.length === 0)) throw new TypeError('"columns" must be a non-empty array of names')

@@ -2,21 +2,27 @@ import { describe, expect, it } from 'vitest'
 import { parseCsv, RecordBatch, toCsv, toJsonLines } from '../../src/index.js'
 import { collect, fromItems, stageContract } from '../helpers.js'
 
+// toJsonLines yields UTF-8 Buffers; these tests read them as text.
+const texts = (chunks: Array<string | Uint8Array>): string[] => chunks.map(c => {
+  expect(c).toBeInstanceOf(Uint8Array)
+  return Buffer.from(c as Uint8Array).toString('utf8')
+})
+
 describe('toJsonLines()', () => {
-  it('formats each batch as one string of JSON lines, each ending in LF', async () => {
+  it('formats each batch as one UTF-8 buffer of JSON lines, each ending in LF', async () => {
     const stage = toJsonLines()
-    const out = await collect(stage(fromItems([[{ a: 1, b: 'x' }, { a: 2, n: null }], [{ s: 'quote " and \n' }]])))
+    const out = texts(await collect(stage(fromItems([[{ a: 1, b: 'x' }, { a: 2, n: null }], [{ s: 'quote " and \n' }]]))))
     expect(out).toEqual(['{"a":1,"b":"x"}\n{"a":2,"n":null}\n', '{"s":"quote \\" and \\n"}\n'])
     expect(stage.stats).toEqual({ records: 3 })
   })
 
   it('formats columnar batches row by row, in field order', async () => {
     const batches = await collect(parseCsv({ columns: 'ts:time,sensor:string,value:float' })(fromItems([['1,a,2.5', '2,b,-0']])))
-    expect(await collect(toJsonLines()(fromItems(batches)))).toEqual(['{"ts":1,"sensor":"a","value":2.5}\n{"ts":2,"sensor":"b","value":0}\n'])
+    expect(texts(await collect(toJsonLines()(fromItems(batches))))).toEqual(['{"ts":1,"sensor":"a","value":2.5}\n{"ts":2,"sensor":"b","value":0}\n'])
   })
 
   it('skips empty batches', async () => {
-    expect(await collect(toJsonLines()(fromItems([[], RecordBatch.fromRows([]), [{ a: 1 }]])))).toEqual(['{"a":1}\n'])
+    expect(texts(await collect(toJsonLines()(fromItems([[], RecordBatch.fromRows([]), [{ a: 1 }]]))))).toEqual(['{"a":1}\n'])
   })
 })
 

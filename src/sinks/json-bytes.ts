@@ -1,0 +1,150 @@
+const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000]
+const CTRL = 32
+
+/**
+ * Builds JSON text as UTF-8 bytes in a growable buffer: numbers are written digit by digit (no
+ * number-to-string conversion for integers and short decimals), ASCII keys byte by byte, and
+ * anything else through `JSON.stringify`. Holds one buffer, grown by doubling; `take()` hands it
+ * over and starts a new one, so the caller may keep what it took.
+ */
+export class JsonBytes {
+  #buf: Buffer
+  #p = 0
+  readonly #digits = new Uint8Array(24)
+
+  constructor (capacity = 64 * 1024) {
+    this.#buf = Buffer.allocUnsafe(capacity)
+  }
+
+  /** Bytes written since the last take. */
+  get length (): number { return this.#p }
+
+  #ensure (n: number): void {
+    if (this.#p + n <= this.#buf.length) return
+    const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#p + n))
+    this.#buf.copy(next, 0, 0, this.#p)
+    this.#buf = next
+  }
+
+  /** Appends a string known to be ASCII (keys, punctuation, number text). */
+  ascii (s: string): void {
+    const n = s.length
+    this.#ensure(n)
+    const b = this.#buf
+    let p = this.#p
+    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i)
+    this.#p = p
+  }
+
+  /** Appends bytes (a key or string already encoded). */
+  bytes (u: Uint8Array): void {
+    this.#ensure(u.length)
+    this.#buf.set(u, this.#p)
+    this.#p += u.length
+  }
+
+  /** Appends one byte. */
+  byte (c: number): void {
+    this.#ensure(1)
+    this.#buf[this.#p++] = c
+  }
+
+  /** Appends a string as a JSON string literal. */
+  string (s: string): void {
+    const n = s.length
+    let plain = true
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c < CTRL || c > 126 || c === 34 || c === 92) { plain = false; break }
+    }
+    if (plain) {
+      this.#ensure(n + 2)
+      const b = this.#buf
+      let p = this.#p
+      b[p++] = 34
+      for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i)
+      b[p++] = 34
+      this.#p = p
+      return
+    }
+    this.utf8(JSON.stringify(s))
+  }
+
+  /** Appends any string as UTF-8. */
+  utf8 (s: string): void {
+    this.#ensure(3 * s.length)
+    this.#p += this.#buf.write(s, this.#p, 'utf8')
+  }
+
+  /**
+   * Appends a number as `JSON.stringify` writes it: shortest round-trip digits, NaN and ±Infinity
+   * as null, -0 as 0. Integers below 2^53 and decimals with at most six places (when
+   * v·10^k is an integer below 10^15 that divides back to v exactly, that decimal is the shortest
+   * text reading back as v: two decimals of at most 15 significant digits never share a double)
+   * are written from integers; anything else via `String(v)`.
+   */
+  number (v: number): void {
+    if (v === 0) { this.byte(48); return }
+    if (v !== v || v === Infinity || v === -Infinity) { this.ascii('null'); return }
+    const a = v < 0 ? -v : v
+    if (a < 9007199254740992 && Math.floor(a) === a) {
+      this.#ensure(17)
+      if (v < 0) this.#buf[this.#p++] = 45
+      this.#uint(a, 0)
+      return
+    }
+    if (a >= 1e-6 && a < 1e9) {
+      for (let k = 1; k <= 6; k++) {
+        const m = a * POW10[k]!
+        if (m >= 1e15) break
+        const r = Math.round(m)
+        if (r === m && r / POW10[k]! === a) {
+          const ip = Math.floor(r / POW10[k]!)
+          let frac = r - ip * POW10[k]!
+          // a·10^k can miss an integer by an ulp at a smaller k: drop the zeros that leaves.
+          let places = k
+          while (places > 0 && frac % 10 === 0) { frac /= 10; places-- }
+          this.#ensure(26)
+          if (v < 0) this.#buf[this.#p++] = 45
+          this.#uint(ip, 0)
+          this.#buf[this.#p++] = 46
+          this.#uint(frac, places)
+          return
+        }
+      }
+    }
+    this.ascii(String(v))
+  }
+
+  // Writes a non-negative integer below 2^53, left-padded with zeros to `width` digits.
+  #uint (x: number, width: number): void {
+    const d = this.#digits
+    let n = 0
+    while (x >= 4294967296) { const q = Math.floor(x / 10); d[n++] = x - q * 10; x = q }
+    let y = x >>> 0
+    do { const q = (y / 10) >>> 0; d[n++] = y - q * 10; y = q } while (y !== 0)
+    while (n < width) d[n++] = 0
+    const b = this.#buf
+    let p = this.#p
+    while (n > 0) b[p++] = 48 + d[--n]!
+    this.#p = p
+  }
+
+  /** Appends any JSON value. */
+  value (v: unknown): void {
+    if (typeof v === 'number') this.number(v)
+    else if (typeof v === 'string') this.string(v)
+    else if (v === undefined || v === null) this.ascii('null')
+    else if (v === true) this.ascii('true')
+    else if (v === false) this.ascii('false')
+    else this.utf8(JSON.stringify(v) ?? 'null')
+  }
+
+  /** The bytes written so far; the writer starts afresh. */
+  take (): Buffer {
+    const out = this.#buf.subarray(0, this.#p)
+    this.#buf = Buffer.allocUnsafe(Math.max(1024, Math.min(1 << 20, this.#p + (this.#p >> 2))))
+    this.#p = 0
+    return out
+  }
+}
