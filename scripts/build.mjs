@@ -19,6 +19,8 @@ await build({
   // serialport loads a native binding and esbuild loads its own binary: both stay external.
   external: ['serialport', '@serialport/*', 'esbuild', 'ix', 'ix/*'],
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __spCreateRequire } from 'node:module'; const require = __spCreateRequire(import.meta.url);" },
+  // A light stand-in for string-width (help layout only); see src/cli/shims/string-width.ts.
+  alias: { 'string-width': './src/cli/shims/string-width.ts' },
   define: { SENSORPIPE_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   sourcemap: false,
   legalComments: 'none',

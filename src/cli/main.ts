@@ -52,6 +52,14 @@ const cli = yargs(joinDashValues(hideBin(process.argv)))
     throw err ?? new UsageError(dedupeUnknown(msg))
   })
 for (const c of commands) cli.command(c as never)
+
+// After starting a command, yargs renders the whole help text (about 15 ms) so it can show it if
+// the command fails later. sensorpipe's handlers report their own errors in one line and never
+// show help for them, so that rendering is skipped. (An internal of yargs: if it goes away, the
+// optional chaining leaves yargs as it is.)
+const usage = (cli as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } })
+  .getInternalMethods?.().getUsageInstance?.()
+if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {}
 try {
   await cli.parseAsync()
 } catch (err) {
