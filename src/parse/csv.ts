@@ -73,7 +73,6 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
     for await (const input of batches) {
       const batch = asLineBatch(input, nextLine)
       nextLine += batch.length
-      const u = batch.units
       const n = batch.length
       let i = 0
       if (columns === undefined) {
@@ -100,101 +99,124 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
         }
       }
       const cols = columns!
-      const ncol = cols.length
       // Numbers unboxed; strings as ids into this batch's dictionary; the rest as values.
       const data: ColumnData[] = kinds.map(k => k <= K_TIME || k === K_INT ? new Float64Array(n - i) : k === K_STRING ? new Int32Array(n - i) as unknown as ColumnData : new Array<unknown>(n - i))
       const dict = interner.startDictionary()
-      let m = 0
-      for (; i < n; i++) {
-        stats.lines++
-        const e = batch.end(i)
-        let pos = batch.start(i)
-        // One pass per field: scan to the delimiter while converting, by column kind.
-        let c = 0
-        let bad = -1 // the column that failed its type
-        for (; c < ncol; c++) {
-          if (pos < e && u[pos] === 34) { bad = -2; break } // quoted: general path
-          const from = pos
-          const kind = kinds[c]
-          let q = pos
-          if (kind === K_TIME) {
-            let v = 0
-            let ch = 0
-            while (q < e && (ch = u[q]) >= 48 && ch <= 57) { v = v * 10 + (ch - 48); q++ }
-            if (q < e && ch !== delim) { while (q < e && u[q] !== delim) q++; v = NaN }
-            const len = q - from
-            if (len === 0 || len > 15 || v !== v) {
-              const field = decodeUnits(u, from, q)
-              const t = convertField(cols[c]!, field, 0, field.length)
-              v = t === INVALID ? NaN : t as number
-            }
-            if (v === v) (data[c] as Float64Array)[m] = v
-            else if (bad < 0) bad = c
-          } else if (kind === K_FLOAT) {
-            let ch = u[q]
-            let neg = false
-            if (ch === 45 || ch === 43) { neg = ch === 45; q++ }
-            let mant = 0
-            let digits = 0
-            while (q < e && (ch = u[q]) >= 48 && ch <= 57) { mant = mant * 10 + (ch - 48); digits++; q++ }
-            let frac = 0
-            if (q < e && ch === 46) {
-              q++
-              while (q < e && (ch = u[q]) >= 48 && ch <= 57) { mant = mant * 10 + (ch - 48); frac++; q++ }
-            }
-            let v: number
-            if ((q === e || ch === delim) && digits + frac <= 15 && digits + frac > 0) {
-              v = frac === 0 ? mant : mant / POW10[frac]!
-              if (neg) v = -v
-            } else {
-              // Exponent, long mantissa or garbage: the strict general parser decides.
-              while (q < e && u[q] !== delim) q++
-              v = parseFloatStrict(decodeUnits(u, from, q))
-            }
-            if (v === v) (data[c] as Float64Array)[m] = v
-            else if (bad < 0) bad = c
-          } else if (kind === K_STRING) {
-            let h = 0
-            let any = 0
-            let ch = 0
-            while (q < e && (ch = u[q]!) !== delim) { h = Math.imul(h ^ ch, 16777619); any |= ch; q++ }
-            if (q > from) (data[c] as unknown as Int32Array)[m] = interner.idOf(u, from, q, h, any)
-            else if (bad < 0) bad = c
-          } else {
-            while (q < e && u[q] !== delim) q++
-            const field = decodeUnits(u, from, q)
-            const v = convertField(cols[c]!, field, 0, field.length)
-            if (v !== INVALID) (data[c] as unknown[])[m] = v
-            else if (bad < 0) bad = c
-          }
-          // The field ends at a delimiter, except the last, which ends the line.
-          if (c < ncol - 1) {
-            if (q >= e) { c++; break }
-            pos = q + 1
-          } else if (q < e) { c++; pos = e + 1; break }
-          if (bad >= 0) { c = ncol; pos = q; break }
-        }
-        if (bad === -2) {
-          if (parseQuoted(batch, i, cols, data, m, dict)) m++
-          continue
-        }
-        if (c !== ncol || pos > e) {
-          reject('field-count', `expected ${ncol} fields, got ${countFields(u, batch.start(i), e, delim)}`, batch.at(i), batch.lineNumber(i))
-          continue
-        }
-        if (bad >= 0) {
-          const col = cols[bad]!
-          const [from, to] = fieldBounds(u, batch.start(i), e, delim, bad)
-          reject(typeReason(col.type), `column "${col.name}": ${snippet(decodeUnits(u, from, to))} is not a valid ${col.type}`, batch.at(i), batch.lineNumber(i))
-          continue
-        }
-        m++
-      }
+      const m = parseRows(batch, i, cols, kinds, data, dict, interner)
       stats.parsed += m
       if (m > 0) {
         yield RecordBatch.fromColumns(names, data.map(d => d instanceof Float64Array ? d.subarray(0, m) : d instanceof Int32Array ? new DictColumn(d.subarray(0, m), dict) : (d as unknown[]).slice(0, m)) as ColumnData[], m)
       }
     }
+  }
+
+  // The per-line hot loop, kept out of the async generator: a small plain function is optimized
+  // sooner and stays optimized (rare paths call out to reject()/parseQuoted()). Fills rows
+  // 0..m-1 of `data` from lines i0..n-1 of the batch; returns m.
+  function parseRows (batch: LineBatch, i0: number, cols: Column[], kinds: number[], data: ColumnData[], dict: string[], interner: StringInterner): number {
+    const u = batch.units
+    const n = batch.length
+    const ncol = cols.length
+    let m = 0
+    let i = i0
+    // Rare paths, out of line: ISO times, exponents, long mantissas, anything invalid.
+    const slowTime = (c: number, from: number, to: number): boolean => {
+      const field = decodeUnits(u, from, to)
+      const t = convertField(cols[c]!, field, 0, field.length)
+      if (typeof t !== 'number' || t !== t) return false
+      ;(data[c] as Float64Array)[m] = t
+      return true
+    }
+    const slowFloat = (c: number, from: number, to: number): boolean => {
+      const t = parseFloatStrict(decodeUnits(u, from, to))
+      if (t !== t) return false
+      ;(data[c] as Float64Array)[m] = t
+      return true
+    }
+    for (; i < n; i++) {
+      stats.lines++
+      const e = batch.end(i)
+      let pos = batch.start(i)
+      // One pass per field: scan to the delimiter while converting, by column kind.
+      let c = 0
+      let bad = -1 // the column that failed its type
+      for (; c < ncol; c++) {
+        if (pos < e && u[pos] === 34) { bad = -2; break } // quoted: general path
+        const from = pos
+        const kind = kinds[c]
+        let q = pos
+        // The slow paths return into their own variables so that `v` stays an unboxed double
+        // (merging it with a call's result would box it on every line).
+        if (kind === K_TIME) {
+          let v = 0
+          let ch = 0
+          while (q < e && (ch = u[q]!) >= 48 && ch <= 57) { v = v * 10 + (ch - 48); q++ }
+          if (q === e || ch === delim) {
+            const len = q - from
+            if (len > 0 && len <= 15) (data[c] as Float64Array)[m] = v
+            else if (!slowTime(c, from, q) && bad < 0) bad = c
+          } else {
+            while (q < e && u[q] !== delim) q++
+            if (!slowTime(c, from, q) && bad < 0) bad = c
+          }
+        } else if (kind === K_FLOAT) {
+          let ch = u[q]!
+          let neg = false
+          if (ch === 45 || ch === 43) { neg = ch === 45; q++ }
+          let mant = 0
+          let digits = 0
+          while (q < e && (ch = u[q]!) >= 48 && ch <= 57) { mant = mant * 10 + (ch - 48); digits++; q++ }
+          let frac = 0
+          if (q < e && ch === 46) {
+            q++
+            while (q < e && (ch = u[q]!) >= 48 && ch <= 57) { mant = mant * 10 + (ch - 48); frac++; q++ }
+          }
+          if ((q === e || ch === delim) && digits + frac <= 15 && digits + frac > 0) {
+            const v = frac === 0 ? mant : mant / POW10[frac]!
+            ;(data[c] as Float64Array)[m] = neg ? -v : v
+          } else {
+            // Exponent, long mantissa or garbage: the strict general parser decides.
+            while (q < e && u[q] !== delim) q++
+            if (!slowFloat(c, from, q) && bad < 0) bad = c
+          }
+        } else if (kind === K_STRING) {
+          let h = 0
+          let any = 0
+          let ch = 0
+          while (q < e && (ch = u[q]!) !== delim) { h = Math.imul(h ^ ch, 16777619); any |= ch; q++ }
+          if (q > from) (data[c] as unknown as Int32Array)[m] = interner.idOf(u, from, q, h, any)
+          else if (bad < 0) bad = c
+        } else {
+          while (q < e && u[q] !== delim) q++
+          const field = decodeUnits(u, from, q)
+          const v = convertField(cols[c]!, field, 0, field.length)
+          if (v !== INVALID) (data[c] as unknown[])[m] = v
+          else if (bad < 0) bad = c
+        }
+        // The field ends at a delimiter, except the last, which ends the line.
+        if (c < ncol - 1) {
+          if (q >= e) { c++; break }
+          pos = q + 1
+        } else if (q < e) { c++; pos = e + 1; break }
+        if (bad >= 0) { c = ncol; pos = q; break }
+      }
+      if (bad === -2) {
+        if (parseQuoted(batch, i, cols, data, m, dict)) m++
+        continue
+      }
+      if (c !== ncol || pos > e) {
+        reject('field-count', `expected ${ncol} fields, got ${countFields(u, batch.start(i), e, delim)}`, batch.at(i), batch.lineNumber(i))
+        continue
+      }
+      if (bad >= 0) {
+        const col = cols[bad]!
+        const [from, to] = fieldBounds(u, batch.start(i), e, delim, bad)
+        reject(typeReason(col.type), `column "${col.name}": ${snippet(decodeUnits(u, from, to))} is not a valid ${col.type}`, batch.at(i), batch.lineNumber(i))
+        continue
+      }
+      m++
+    }
+    return m
   }
 
   // A line with a quoted field: the general RFC 4180 path. Writes row m; false if rejected.
