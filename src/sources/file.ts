@@ -7,7 +7,7 @@ import { positiveInteger } from '../util/validate.js'
 export interface FromFileOptions extends SourceOptions {
   /** Keep reading data appended to the file, like `tail -f`, until the signal aborts. Default false. */
   follow?: boolean
-  /** Bytes read per chunk; also the most this source holds. Default 256 KiB. */
+  /** Bytes read per chunk. The source holds at most two chunks (one read ahead). Default 256 KiB. */
   chunkBytes?: number
   /** With `follow`: how often to look for new data when no change event arrives, in ms. Default 250. */
   pollMs?: number
@@ -16,7 +16,7 @@ export interface FromFileOptions extends SourceOptions {
 }
 
 /**
- * Reads a file as a stream of Buffer chunks. Buffers one chunk (`chunkBytes`, default 256 KiB).
+ * Reads a file as a stream of Buffer chunks. Holds at most two chunks (`chunkBytes`, default 256 KiB: the one handed on and one read ahead).
  * With `follow` it keeps waiting for appended data (an `fs.watch` event or a poll) until the
  * signal aborts; a file that shrinks is read again from its start and reported to `onTruncate`.
  * Errors opening or reading surface as a {@link SourceError} on the first `next()`. Ends at end
@@ -49,20 +49,33 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
       let timer: NodeJS.Timeout | undefined
       const onAbort = (): void => { wake?.() }
       signal?.addEventListener('abort', onAbort)
+      // One read ahead: while the consumer works on a chunk, the next one is being read, so the
+      // pipeline does not sit idle on each read. At most two chunks are held.
+      type Read = { buf: Buffer, bytesRead: number }
+      let ahead: Promise<Read> | undefined
+      const readAt = (at: number): Promise<Read> => {
+        // A fresh buffer per chunk: the consumer may keep views of it (a LineBatch does).
+        const buf = Buffer.allocUnsafe(chunkBytes)
+        const p = fh.read(buf, 0, chunkBytes, at).then(r => ({ buf, bytesRead: r.bytesRead }))
+        p.catch(() => {}) // a read-ahead that is never awaited must not be an unhandled rejection
+        return p
+      }
       try {
         let position = 0
         for (;;) {
           if (aborted()) return
-          // A fresh buffer per chunk: the consumer may keep slices of it (lines do, briefly).
-          const buf = Buffer.allocUnsafe(chunkBytes)
-          let bytesRead: number
+          let read: Read
           try {
-            ({ bytesRead } = await fh.read(buf, 0, chunkBytes, position))
+            read = await (ahead ?? readAt(position))
           } catch (err) {
             throw new SourceError('ERR_SOURCE_READ', `cannot read ${path}: ${(err as Error).message}`, { cause: err, path })
+          } finally {
+            ahead = undefined
           }
+          const { buf, bytesRead } = read
           if (bytesRead > 0) {
             position += bytesRead
+            if (bytesRead === chunkBytes) ahead = readAt(position)
             yield bytesRead === chunkBytes ? buf : buf.subarray(0, bytesRead)
             continue
           }
@@ -95,6 +108,7 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
         signal?.removeEventListener('abort', onAbort)
         clearTimeout(timer)
         watcher?.close()
+        if (ahead !== undefined) await ahead.catch(() => {})
         await fh.close()
       }
     }

@@ -71,12 +71,14 @@ describe('fromFile()', () => {
     if (canListFds) expect(holdsOpen(path)).toBe(false)
   })
 
-  it('reads only on demand: one chunk per next()', async () => {
+  it('reads on demand, at most one chunk ahead of the consumer', async () => {
     const path = dir.file('demand.txt')
-    await writeFile(path, 'abcdef')
+    await writeFile(path, 'abcdefgh')
     const it = fromFile(path, { chunkBytes: 2 })[Symbol.asyncIterator]()
     expect((await it.next()).value.toString()).toBe('ab')
-    await writeFile(path, 'abXYZW') // the source has not read past its first chunk
+    await new Promise(resolve => setTimeout(resolve, 20)) // let the read-ahead finish
+    await writeFile(path, 'abcdXYZW') // the source has read at most 'cd' beyond its first chunk
+    expect((await it.next()).value.toString()).toBe('cd')
     expect((await it.next()).value.toString()).toBe('XY')
     await it.return?.()
   })
