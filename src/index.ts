@@ -9,6 +9,13 @@ export { each } from './util/each.js'
 
 export { fromFile, type FromFileOptions } from './sources/file.js'
 export { fromStdin, type FromStdinOptions } from './sources/stdin.js'
+export {
+  fromSerial, listSerialPorts, decodeEscapes, formatSerialStats, SerialError,
+  type FromSerialOptions, type SerialSource, type SerialStats, type SerialEvent, type SerialBinding,
+  type SerialBindingPort, type SerialOpenOptions, type SerialPortInfo, type OverflowPolicy
+} from './sources/serial.js'
+export { fromReplay, type FromReplayOptions, type ReplaySource, type ReplayStats } from './sources/replay.js'
+export { recordTo, RECORDING_VERSION, type Recorder, type RecordOptions, type RecordStats, type RecordingHeader, type RecordingEntry } from './sources/record.js'
 
 export { lines, type LinesOptions, type LinesStats, type LinesStage } from './framing/lines.js'
 

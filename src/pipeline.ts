@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs'
+import { closeSync, openSync, writeSync, type WriteStream } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
 import { ConfigError, RejectedInputError, SinkError } from './errors.js'
 import { where } from './filter/filter.js'
@@ -12,8 +12,9 @@ import type { RecordBatch } from './batch/record-batch.js'
 import { pipe } from './pipe.js'
 import { type FormatStage, toCsv, toJsonLines } from './sinks/format.js'
 import { writeTo } from './sinks/write.js'
-import { fromFile } from './sources/file.js'
-import { fromStdin } from './sources/stdin.js'
+import type { ReplayStats } from './sources/replay.js'
+import { endStream, openOutputStream, selectSource } from './sources/select.js'
+import type { SerialEvent, SerialStats } from './sources/serial.js'
 import type { Rejection, SensorRecord, Stage } from './types.js'
 import { tumbling } from './window/tumbling.js'
 
@@ -58,6 +59,56 @@ export interface PipelineOptions {
   output?: string
   /** Output format: `jsonl` (default) or `csv`. (`--output-format`) */
   outputFormat?: 'jsonl' | 'csv'
+
+  // Serial source ({@link fromSerial}; docs/serial.md). Each needs `port`.
+  /** Source: a serial port, e.g. `/dev/ttyUSB0`. (`--port`) */
+  port?: string
+  /** Line speed. Default 9600. (`--baud`) */
+  baud?: number
+  /** Data bits, 5 to 8. Default 8. (`--data-bits`) */
+  dataBits?: 5 | 6 | 7 | 8
+  /** Parity. Default none. (`--parity`) */
+  parity?: 'none' | 'even' | 'odd' | 'mark' | 'space'
+  /** Stop bits. Default 1. (`--stop-bits`) */
+  stopBits?: 1 | 1.5 | 2
+  /** Hardware flow control. (`--rtscts`) */
+  rtscts?: boolean
+  /** Software flow control. (`--xonxoff`) */
+  xonxoff?: boolean
+  /** Sent after every open; `\r`, `\n`, `\xHH` escapes. (`--init`) */
+  init?: string
+  /** Sent after every open and then every `every`. (`--poll`) */
+  poll?: string
+  /** The poll interval, e.g. `1s`. Default 1s. (`--every`) */
+  every?: string
+  /** Keep the first line after each open instead of dropping it as partial. (`--keep-first-line`) */
+  keepFirstLine?: boolean
+  /** First reconnect wait, e.g. `100ms`; doubles up to `reconnectMax`. (`--reconnect-min`) */
+  reconnectMin?: string
+  /** Longest reconnect wait, e.g. `5s`. (`--reconnect-max`) */
+  reconnectMax?: string
+  /** Random variation of each wait, 0 to 1. Default 0.2. (`--reconnect-jitter`) */
+  reconnectJitter?: number
+  /** Failed opens allowed per disconnect; default unlimited. (`--reconnect-attempts`) */
+  reconnectAttempts?: number
+  /** Most bytes held between the port and a slow pipeline. Default 1 MiB. (`--buffer-bytes`) */
+  bufferBytes?: number
+  /** At that bound: `block` (stop reading; default), `drop-oldest` or `drop-newest`. (`--overflow`) */
+  overflow?: 'block' | 'drop-oldest' | 'drop-newest'
+  /** Write connection events (`{"event":"disconnected",...}`) to the output too. (`--emit-events`) */
+  emitEvents?: boolean
+
+  // Replay source ({@link fromReplay}). Each needs `replay`.
+  /** Source: a recording made by `sensorpipe record`. (`--replay`) */
+  replay?: string
+  /** Play this many times faster than recorded. Default 1. (`--speed`) */
+  speed?: number
+  /** Play without waiting. (`--max-speed`) */
+  maxSpeed?: boolean
+  /** Shorten recorded silences longer than this, e.g. `2s`. (`--max-gap`) */
+  maxGap?: string
+  /** Play again from the top after the end, until stopped. (`--loop`) */
+  loop?: boolean
 }
 
 /** Counts of one run; `summary lines=.. malformed=.. filtered=.. emitted=..` is made from these. */
@@ -76,6 +127,10 @@ export interface RunSummary {
   noTime: number
   /** True when the output's reader went away before the end (EPIPE). */
   outputClosed: boolean
+  /** With `port`: disconnects, reconnects and dropped lines ({@link formatSerialStats}). */
+  serial?: SerialStats
+  /** With `replay`: lines and events played, entries skipped. */
+  replay?: ReplayStats
 }
 
 /** The streams and signal a run uses; the CLI passes the process's, tests their own. */
@@ -234,17 +289,25 @@ export async function runPipeline (options: PipelineOptions, context: RunContext
     ? undefined
     : (r: Rejection): void => { writeSync(errorsFd!, JSON.stringify(r) + '\n') }
   let result
+  let eventsOutput: WriteStream | undefined
   try {
     const built = buildPipeline(options, { stages: definition?.stages, onRejected })
-    const { signal } = context
-    const source = options.file === undefined || options.file === '-'
-      ? fromStdin({ signal, stream: context.stdin })
-      : fromFile(options.file, { follow: options.follow === true, signal })
-    const target = options.output === undefined || options.output === '-' ? context.stdout ?? process.stdout : options.output
-    const written = await writeTo(target)(pipe(source, ...built.stages, built.formatter) as AsyncIterable<string | Uint8Array>)
-    result = summarize(built, written.closed)
+    // --emit-events: connection events go to the output as JSON lines as they happen, between
+    // whole batches of records.
+    let events: Writable | undefined
+    const onEvent = options.emitEvents === true ? (e: SerialEvent): void => { events?.write(JSON.stringify(e) + '\n') } : undefined
+    const selected = selectSource(options, { signal: context.signal, stdin: context.stdin, onEvent })
+    let target: string | Writable = options.output === undefined || options.output === '-' ? context.stdout ?? process.stdout : options.output
+    if (onEvent !== undefined) {
+      // Events and records share one stream, so a file output is opened here instead of by writeTo.
+      if (typeof target === 'string') target = eventsOutput = await openOutputStream(target)
+      events = target
+    }
+    const written = await writeTo(target)(pipe(selected.source, ...built.stages, built.formatter) as AsyncIterable<string | Uint8Array>)
+    result = { ...summarize(built, written.closed), ...selected.stats }
   } finally {
     if (errorsFd !== undefined) closeSync(errorsFd)
+    if (eventsOutput !== undefined) await endStream(eventsOutput)
   }
   return result
 }

@@ -1,5 +1,8 @@
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
+import { listCommand } from './commands/list.js'
+import { recordCommand } from './commands/record.js'
+import { replayCommand } from './commands/replay.js'
 import { runCommand } from './commands/run.js'
 import { EXIT } from './errors.js'
 
@@ -9,7 +12,7 @@ declare const SENSORPIPE_VERSION: string | undefined
 class UsageError extends Error {}
 
 // Commands, registered from one explicit list.
-const commands = [runCommand]
+const commands = [runCommand, listCommand, recordCommand, replayCommand]
 
 // yargs reads a lone `-` after a flag as an empty value plus a positional; `--file -` means
 // stdin (and `--output -` stdout) as in most CLIs, so it is joined to `--file=-` first.
