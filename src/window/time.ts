@@ -17,6 +17,18 @@ export function timeOf (v: unknown, unit: TimeUnit): number {
   return NaN
 }
 
+/** The event time of a window stage: a record field, or the moment its batch arrived. */
+export type TimeSource = { kind: 'field', field: string, unit: TimeUnit } | { kind: 'arrival' }
+
+/**
+ * Reads the `time` option: `FIELD`, `FIELD:ms`, `FIELD:s`, or `arrival` for arrival time (the
+ * clock's `now()` when the batch arrives). A field named `arrival` is written `arrival:ms`.
+ */
+export function parseTimeSource (spec: string, option = 'time'): TimeSource {
+  if (spec === 'arrival') return { kind: 'arrival' }
+  return { kind: 'field', ...parseTimeField(spec, option) }
+}
+
 /** Splits `ts:s` into field and unit. */
 export function parseTimeField (spec: string, option = 'time'): { field: string, unit: TimeUnit } {
   if (typeof spec !== 'string' || spec === '') throw new TypeError(`"${option}" must be a field name, optionally with :ms or :s`)

@@ -1,0 +1,425 @@
+// The engine of tumbling (by time) and sliding windows: windows [start, start + size) at every
+// multiple of `slide` since the epoch, closed when the watermark (largest event time minus the
+// allowed lateness, or the idle wall-clock estimate) reaches their end.
+import type { RecordBatch } from '../batch/record-batch.js'
+import type { SensorRecord } from '../types.js'
+import { BatchKeys, compositeKey, type Engine, KeyState, keyValues, type LatePolicy, newAccumulators, type Results, type Slot, type TimeSpec, type WindowSpec, type WindowStats } from './common.js'
+import type { AccumulatorNeeds } from './aggregates.js'
+import { Recency } from './lru.js'
+import { timeOf, type TimeUnit } from './time.js'
+
+/** Most window states kept for reuse. */
+const POOL = 4096
+
+type Readers = Array<(i: number) => unknown>
+type Numbers = Array<Float64Array | undefined>
+
+/**
+ * Makes the per-run engine. Bounds: at most `maxKeys` open window states (the least recently
+ * updated is flushed early past it), and with `late: 'update'` at most `maxKeys` closed ones kept
+ * for corrections (oldest window forgotten first). Open windows number at most
+ * (allowedLateness + size) / slide + 1, since every open window ends after the watermark and
+ * starts at or before the largest event time.
+ */
+export function timeWindowEngine (spec: WindowSpec, time: TimeSpec, size: number, slide: number, stats: WindowStats): () => Engine {
+  return () => new TimeWindows(spec, time, size, slide, stats)
+}
+
+// A class rather than closures: its numbers live unboxed in fields, and every run shares one
+// optimised `ingest` (closures made per run would each carry their own call targets).
+class TimeWindows implements Engine {
+  readonly #size: number
+  readonly #slide: number
+  readonly #lateness: number
+  readonly #late: LatePolicy
+  readonly #onLate: ((record: SensorRecord) => void) | undefined
+  readonly #keyFields: string[]
+  readonly #fields: string[]
+  readonly #needs: AccumulatorNeeds[]
+  readonly #pool: KeyState[] = []
+  readonly #maps: Array<Map<unknown, KeyState>> = []
+  readonly #poolable: boolean
+  readonly #maxKeys: number
+  readonly #arrival: boolean
+  readonly #timeField: string
+  readonly #unit: TimeUnit
+  readonly #stats: WindowStats
+  // Whether every record must update the largest event time (see ingest).
+  readonly #trackMax: boolean
+  // Open windows, by start (they also end in that order: every window has the same size).
+  readonly #slots: Slot[] = []
+  readonly #byStart = new Map<number, Slot>()
+  // Open states by last update, for maxKeys eviction (per record it costs a stamp).
+  readonly #lru: Recency<KeyState>
+  #seq = 0
+  #open = 0
+  #maxT = -Infinity
+  // The watermark as raised by the idle timer; the effective one is max(floor, maxT - lateness).
+  #floor = -Infinity
+  #nextEnd = Infinity
+  // The window of the last record (tumbling): most records fall in it.
+  #cur: Slot | undefined = undefined
+  #curStart = NaN
+  #curEnd = NaN
+  // Bumped whenever states are dropped or the current window changes, so per-batch caches of
+  // states go stale.
+  #generation = 0
+  // late: 'update' keeps closed windows, oldest forgotten first, at most maxKeys states.
+  readonly #kept: Array<Slot | undefined> = []
+  #keptHead = 0
+  readonly #keptByStart = new Map<number, Slot>()
+  #keptStates = 0
+  #forgottenUpTo = -Infinity
+  readonly #starts: number[] = []
+
+  constructor (spec: WindowSpec, time: TimeSpec, size: number, slide: number, stats: WindowStats) {
+    this.#size = size
+    this.#slide = slide
+    this.#lateness = time.lateness
+    this.#late = time.late
+    this.#onLate = time.onLate
+    this.#keyFields = spec.keyFields
+    this.#fields = spec.fields
+    this.#needs = spec.needs
+    this.#poolable = newAccumulators(spec.needs).every(a => a.plain)
+    this.#maxKeys = spec.maxKeys
+    this.#arrival = time.time.kind === 'arrival'
+    this.#timeField = time.time.kind === 'field' ? time.time.field : ''
+    this.#unit = time.time.kind === 'field' ? time.time.unit : 'ms'
+    this.#stats = stats
+    this.#trackMax = time.lateness > 0 || time.idleTimeout !== undefined
+    const slots = this.#slots
+    this.#lru = new Recency<KeyState>(function * () { for (const slot of slots) yield * slot.states.values() })
+  }
+
+  nextClose (): number { return this.#nextEnd }
+  maxTime (): number { return this.#maxT }
+
+  #watermark (): number { return Math.max(this.#floor, this.#maxT - this.#lateness) }
+
+  advance (wm: number, out: Results): void {
+    if (wm > this.#floor) this.#floor = wm
+    if (this.#watermark() >= this.#nextEnd) this.#closeDue(out)
+  }
+
+  flush (out: Results): void {
+    for (const slot of this.#slots) for (const st of slot.states.values()) out.add(st, slot.start, slot.end, true)
+    this.#slots.length = 0
+    this.#byStart.clear()
+    this.#lru.relax(0, this.#maxKeys)
+    this.#open = 0
+    this.#nextEnd = Infinity
+  }
+
+  #timesOf (batch: RecordBatch, arrival: boolean, arrivalTime: number, unit: TimeUnit): Float64Array {
+    const n = batch.length
+    const out = new Float64Array(n)
+    if (arrival) { out.fill(arrivalTime); return out }
+    const read = batch.reader(this.#timeField)
+    for (let i = 0; i < n; i++) out[i] = timeOf(read(i), unit)
+    return out
+  }
+
+  ingest (batch: RecordBatch, out: Results, arrivalTime: number): void {
+    const n = batch.length
+    const stats = this.#stats
+    const arrival = this.#arrival
+    const unit = this.#unit
+    // Per batch: unboxed columns where the batch has them, readers otherwise.
+    // The loop always reads times from a Float64Array, so `t` stays an unboxed double: merging a
+    // typed-array read with a call's result would box it on every record. Without a numeric time
+    // column (arrival time, seconds, ISO strings, row batches) the array is filled here first.
+    const times = (!arrival && unit === 'ms' ? batch.numbers(this.#timeField) : undefined) ?? this.#timesOf(batch, arrival, arrivalTime, unit)
+    const keys = new BatchKeys(batch, this.#keyFields)
+    const nums = this.#fields.map(f => batch.numbers(f))
+    const readers: Readers = this.#fields.map(f => batch.reader(f))
+    if (this.#slide !== this.#size) {
+      for (let i = 0; i < n; i++) {
+        const t = times[i]!
+        if (t !== t) stats.noTime++
+        else this.#addSliding(batch, i, t, keys, nums, readers, out)
+      }
+      return
+    }
+    const keyReaders = keys.readers
+    const nk = keyReaders.length
+    // A dictionary-encoded key is looked up once per distinct value per batch, not per record:
+    // stateById caches the state of each dictionary id in the current window until the
+    // generation moves on.
+    const keyDict = keys.dict
+    const keyIds = keyDict?.ids
+    const stateById: Array<KeyState | undefined> = keyDict === undefined ? [] : new Array(keyDict.dict.length)
+    const stateGen = keyDict === undefined ? undefined : new Int32Array(keyDict.dict.length).fill(-1)
+    const keyCol = keys.column
+    const nf = nums.length
+    const L = this.#lateness
+    const size = this.#size
+    const lru = this.#lru
+    // With no lateness and no idle timer, a record inside the current window [cs, ce) cannot
+    // change any decision, so only records outside it update the largest event time: a window
+    // that an earlier record entered has its start as a lower bound of the maximum, every older
+    // window (ending at or before that start) is closed, and no window ends inside (cs, ce).
+    // That saves a loop-carried max per record on the hot path.
+    const trackMax = this.#trackMax
+    // The loop works on locals, written back before anything that reads the fields and read
+    // again after anything that may change them.
+    let mt = this.#maxT
+    let sq = this.#seq
+    let cs = this.#curStart
+    let ce = this.#curEnd
+    let nextEnd = this.#nextEnd
+    let gen = this.#generation
+    let slot = this.#cur
+    for (let i = 0; i < n; i++) {
+      const t = times[i]!
+      if (t !== t) { stats.noTime++; continue }
+      if (!(t >= cs && t < ce)) {
+        // Not in the window of the last record: a later window, an earlier one still open, or a closed one.
+        const ws = t - (((t % size) + size) % size)
+        this.#maxT = mt
+        this.#seq = sq
+        if (ws + size <= this.#watermark()) { this.#onClosed(batch, i, t, [ws], true, keys, nums, readers, out); continue }
+        slot = this.#slotFor(ws)
+        this.#cur = slot
+        this.#curStart = cs = ws
+        this.#curEnd = ce = ws + size
+        gen = ++this.#generation
+        nextEnd = this.#nextEnd
+        mt = Math.max(mt, t)
+      } else if (trackMax) {
+        // Branch-free: equal timestamps make `t > mt` a coin toss for the branch predictor.
+        mt = Math.max(mt, t)
+      }
+      if (mt - L >= nextEnd) {
+        this.#maxT = mt
+        // (The window of this record stays open: it ends after t - lateness.)
+        this.#closeDue(out)
+        gen = this.#generation
+        nextEnd = this.#nextEnd
+      }
+      let k: unknown
+      let id = -1
+      if (keyIds !== undefined) { id = keyIds[i]!; k = keyDict!.dict[id] } else if (nk === 0) k = ''
+      else if (keyCol !== undefined) k = keyCol[i]
+      else if (nk === 1) k = keyReaders[0]!(i)
+      else k = compositeKey(keyReaders, i)
+      let st: KeyState | undefined
+      if (id >= 0 && stateGen![id] === gen) st = stateById[id]!
+      else {
+        st = slot!.states.get(k)
+        if (st === undefined) {
+          st = this.#newState(slot!, k, keyValues(keyReaders, i), out)
+          // An eviction moves the generation on and may drop another (emptied) window.
+          gen = this.#generation
+          nextEnd = this.#nextEnd
+        }
+        if (id >= 0) { stateById[id] = st; stateGen![id] = gen }
+      }
+      st.count++
+      st.touched = ++sq
+      if (lru.on) lru.list.touch(st)
+      const accs = st.accs
+      for (let f = 0; f < nf; f++) {
+        const col = nums[f]
+        const a = accs[f]!
+        if (col === undefined) { a.add(readers[f]!(i), t); continue }
+        const v = col[i]!
+        // The plain case inline (count, sum, min, max): a call with two doubles would box them
+        // when the call is not inlined, which in a loop this size it is not.
+        if (a.ordered || a.ext !== undefined) { a.addNumber(v, t); continue }
+        if (v !== v) continue
+        a.present++
+        a.n++
+        a.sum += v
+        if (v < a.min) a.min = v
+        if (v > a.max) a.max = v
+      }
+      stats.accepted++
+    }
+    this.#maxT = mt
+    this.#seq = sq
+  }
+
+  #slotFor (start: number): Slot {
+    let slot = this.#byStart.get(start)
+    if (slot === undefined) {
+      slot = { start, end: start + this.#size, states: this.#maps.pop() ?? new Map() }
+      this.#byStart.set(start, slot)
+      const slots = this.#slots
+      let j = slots.length
+      while (j > 0 && slots[j - 1]!.start > start) j--
+      slots.splice(j, 0, slot)
+      this.#nextEnd = slots[0]!.end
+    }
+    return slot
+  }
+
+  #dropSlot (slot: Slot): void {
+    const slots = this.#slots
+    slots.splice(slots.indexOf(slot), 1)
+    this.#byStart.delete(slot.start)
+    this.#nextEnd = slots.length > 0 ? slots[0]!.end : Infinity
+    if (slot === this.#cur) { this.#cur = undefined; this.#curStart = this.#curEnd = NaN }
+  }
+
+  #closeDue (out: Results): void {
+    const wm = this.#watermark()
+    const slots = this.#slots
+    const lru = this.#lru
+    while (slots.length > 0 && slots[0]!.end <= wm) {
+      const slot = slots.shift()!
+      this.#byStart.delete(slot.start)
+      for (const st of slot.states.values()) { lru.removed(st); out.add(st, slot.start, slot.end, false) }
+      this.#open -= slot.states.size
+      if (slot === this.#cur) { this.#cur = undefined; this.#curStart = this.#curEnd = NaN }
+      if (this.#late === 'update') this.#keep(slot)
+      else this.#recycle(slot)
+    }
+    this.#nextEnd = slots.length > 0 ? slots[0]!.end : Infinity
+    lru.relax(this.#open, this.#maxKeys)
+    this.#generation++
+  }
+
+  // A closed window's states and map are reused by the next windows (the results were already
+  // copied out), so a steady set of keys allocates nothing per window. The pool holds at most
+  // POOL states; states with sketches or moments are not pooled.
+  #recycle (slot: Slot): void {
+    const pool = this.#pool
+    if (this.#poolable) {
+      for (const st of slot.states.values()) { if (pool.length >= POOL) break; pool.push(st) }
+    }
+    slot.states.clear()
+    if (this.#maps.length < 64) this.#maps.push(slot.states)
+  }
+
+  #keep (slot: Slot): void {
+    this.#kept.push(slot)
+    this.#keptByStart.set(slot.start, slot)
+    this.#keptStates += slot.states.size
+    this.#trimKept()
+  }
+
+  // Forgets the oldest kept windows while more than maxKeys states are kept.
+  #trimKept (): void {
+    const kept = this.#kept
+    while (this.#keptStates > this.#maxKeys && this.#keptHead < kept.length) {
+      const old = kept[this.#keptHead]!
+      kept[this.#keptHead++] = undefined
+      this.#keptByStart.delete(old.start)
+      this.#keptStates -= old.states.size
+      if (old.start > this.#forgottenUpTo) this.#forgottenUpTo = old.start
+    }
+    if (this.#keptHead > 1024 && this.#keptHead * 2 > kept.length) { kept.splice(0, this.#keptHead); this.#keptHead = 0 }
+  }
+
+  // Past maxKeys: flush the least recently updated window state early. `target` is the window
+  // about to receive a state, so it stays even if this leaves it empty.
+  #evictOldest (out: Results, target: Slot): void {
+    const st = this.#lru.oldest()!
+    this.#lru.removed(st)
+    this.#open--
+    const slot = st.slot!
+    slot.states.delete(st.mapKey)
+    this.#stats.earlyFlushes++
+    out.add(st, slot.start, slot.end, true)
+    if (slot.states.size === 0 && slot !== target) this.#dropSlot(slot)
+    this.#generation++
+  }
+
+  #newState (slot: Slot, k: unknown, keys: unknown[], out: Results): KeyState {
+    if (this.#open >= this.#maxKeys) this.#evictOldest(out, slot)
+    const pooled = this.#pool.pop()
+    const st = pooled !== undefined ? pooled.reuse(keys, k) : new KeyState(keys, k, newAccumulators(this.#needs))
+    st.slot = slot
+    slot.states.set(k, st)
+    this.#lru.added(st)
+    this.#open++
+    return st
+  }
+
+  #addTo (st: KeyState, t: number, nums: Numbers, readers: Readers, i: number): void {
+    st.count++
+    const accs = st.accs
+    for (let f = 0; f < accs.length; f++) {
+      const col = nums[f]
+      if (col !== undefined) accs[f]!.addNumber(col[i]!, t)
+      else accs[f]!.add(readers[f]!(i), t)
+    }
+  }
+
+  // A record all of whose windows (`starts`) have closed, or, for a sliding window, the closed
+  // ones among them (`whole` false: it went into its open ones).
+  #onClosed (batch: RecordBatch, i: number, t: number, starts: number[], whole: boolean, keys: BatchKeys, nums: Numbers, readers: Readers, out: Results): void {
+    const stats = this.#stats
+    if (this.#late !== 'update') {
+      if (!whole) return
+      stats.late++
+      if (this.#late === 'drop') stats.lateDropped++
+      else this.#onLate!(batch.row(i))
+      return
+    }
+    let applied = false
+    const k = keys.key(i)
+    for (const start of starts) {
+      let slot = this.#keptByStart.get(start)
+      if (slot === undefined) {
+        // Older than the oldest window still kept: it cannot be corrected.
+        if (start <= this.#forgottenUpTo) continue
+        slot = { start, end: start + this.#size, states: this.#maps.pop() ?? new Map() }
+        this.#kept.push(slot)
+        this.#keptByStart.set(start, slot)
+      }
+      let st = slot.states.get(k)
+      if (st === undefined) {
+        st = new KeyState(keys.values(i), k, newAccumulators(this.#needs))
+        st.slot = slot
+        slot.states.set(k, st)
+        this.#keptStates++
+      } else st.seq++
+      this.#addTo(st, t, nums, readers, i)
+      out.add(st, slot.start, slot.end, false)
+      stats.updates++
+      applied = true
+    }
+    if (whole) {
+      stats.late++
+      if (applied) stats.accepted++
+      else stats.lateDropped++
+    }
+    this.#trimKept()
+  }
+
+  // A sliding window's record goes into every window [s, s + size) that holds t: s runs down
+  // from the last multiple of `slide` at or before t.
+  #addSliding (batch: RecordBatch, i: number, t: number, keys: BatchKeys, nums: Numbers, readers: Readers, out: Results): void {
+    const size = this.#size
+    const slide = this.#slide
+    const wm = this.#watermark()
+    const last = t - (((t % slide) + slide) % slide)
+    const starts = this.#starts
+    starts.length = 0
+    let k: unknown
+    let keyVals: unknown[] | undefined
+    let added = false
+    for (let s = last; s > t - size; s -= slide) {
+      if (s + size <= wm) { starts.push(s); continue }
+      const slot = this.#slotFor(s)
+      if (!added) k = keys.key(i)
+      let st = slot.states.get(k)
+      if (st === undefined) {
+        keyVals ??= keys.values(i)
+        st = this.#newState(slot, k, keyVals, out)
+      }
+      st.touched = ++this.#seq
+      if (this.#lru.on) this.#lru.list.touch(st)
+      this.#addTo(st, t, nums, readers, i)
+      added = true
+    }
+    if (added) this.#stats.accepted++
+    if (starts.length > 0) this.#onClosed(batch, i, t, starts.slice().reverse(), !added, keys, nums, readers, out)
+    if (t > this.#maxT) {
+      this.#maxT = t
+      if (t - this.#lateness >= this.#nextEnd) this.#closeDue(out)
+    }
+  }
+}

@@ -1,0 +1,96 @@
+// The key bound: least-recently-updated eviction, and a flood of distinct ids in bounded memory.
+import { describe, expect, it } from 'vitest'
+import { type SensorRecord, session, sliding, tumbling, type WindowStage } from '../../src/index.js'
+import { collect, fromItems, rowsOf } from '../helpers.js'
+
+const MiB = 1 << 20
+const gc = globalThis.gc
+const underCi = process.env.CI === 'true'
+
+describe('maxKeys evicts the least recently updated window', () => {
+  it('time windows: an update moves a key to the back of the queue', async () => {
+    const stage = tumbling({ size: '1s', time: 'ts', key: 'k', maxKeys: 2, markPartial: true })
+    const out = rowsOf(await collect(stage(fromItems([['a', 'b', 'a', 'c', 'b'].map((k, i) => ({ ts: i, k }))]))))
+    // c evicts b (a was updated after it); then b evicts a.
+    expect(out).toEqual([
+      { window: 0, end: 1000, k: 'b', count: 1, partial: true },
+      { window: 0, end: 1000, k: 'a', count: 2, partial: true },
+      { window: 0, end: 1000, k: 'c', count: 1, partial: true },
+      { window: 0, end: 1000, k: 'b', count: 1, partial: true }
+    ])
+    expect(stage.stats).toMatchObject({ earlyFlushes: 2, partial: 4, accepted: 5 })
+  })
+
+  it('count windows: the same order across batches', async () => {
+    const stage = tumbling({ count: 10, key: 'k', maxKeys: 2 })
+    const out = rowsOf(await collect(stage(fromItems([[{ k: 'a' }, { k: 'b' }], [{ k: 'a' }], [{ k: 'c' }]]))))
+    expect(out[0]).toEqual({ window: 0, k: 'b', count: 1 })
+    expect(stage.stats.earlyFlushes).toBe(1)
+  })
+
+  it('sliding windows count each (window, key) state against the bound', async () => {
+    const stage = sliding({ size: '2s', slide: '1s', time: 'ts', key: 'k', maxKeys: 3 })
+    const out = rowsOf(await collect(stage(fromItems([[{ ts: 1500, k: 'a' }, { ts: 1600, k: 'b' }]]))))
+    // four states for three places: the oldest, a's [0, 2000), went early
+    expect(stage.stats.earlyFlushes).toBe(1)
+    expect(out.reduce((n, r) => n + (r.count as number), 0)).toBe(4)
+  })
+
+  it('a window marked partial is one that had not closed', async () => {
+    const out = rowsOf(await collect(tumbling({ size: '1s', time: 'ts', markPartial: true })(fromItems([[{ ts: 1 }, { ts: 1001 }]]))))
+    expect(out).toEqual([{ window: 0, end: 1000, count: 1, partial: false }, { window: 1000, end: 2000, count: 1, partial: true }])
+  })
+})
+
+describe('a flood of a million distinct keys', () => {
+  if (gc === undefined) {
+    if (underCi) it('has global.gc', () => { throw new Error('global.gc is unavailable under CI=true') })
+    else it.skip('skipped: global.gc is unavailable (vitest.config.ts passes --expose-gc)', () => {})
+    return
+  }
+
+  /** Feeds `n` records with distinct keys, 10 000 a batch, one per ms; samples the heap after a GC. */
+  async function flood (stage: WindowStage, n: number): Promise<{ samples: Array<[number, number]>, results: number, counted: number }> {
+    const samples: Array<[number, number]> = []
+    async function * source (): AsyncGenerator<SensorRecord[]> {
+      for (let i = 0; i < n; i += 10_000) {
+        if (i % 100_000 === 0) { gc!(); samples.push([i, process.memoryUsage().heapUsed]) }
+        const batch: SensorRecord[] = new Array(10_000)
+        for (let j = 0; j < 10_000; j++) batch[j] = { ts: i + j, id: `dev-${i + j}`, v: j % 100 }
+        yield batch
+      }
+    }
+    let results = 0
+    let counted = 0
+    for await (const batch of stage(source())) {
+      results += batch.length
+      const counts = batch.values('count')!
+      for (let i = 0; i < counts.length; i++) counted += counts[i] as number
+    }
+    gc!()
+    samples.push([n, process.memoryUsage().heapUsed])
+    return { samples, results, counted }
+  }
+
+  it('tumbling: the heap stays flat once maxKeys windows are open; every record is in exactly one result', async () => {
+    const stage = tumbling({ size: '1h', time: 'ts', key: 'id', aggregates: 'count,mean', value: 'v', maxKeys: 50_000 })
+    const { samples, results, counted } = await flood(stage, 1_000_000)
+    expect(results).toBe(1_000_000)
+    expect(counted).toBe(1_000_000)
+    expect(stage.stats).toMatchObject({ accepted: 1_000_000, earlyFlushes: 950_000 })
+    // From the moment the bound is reached (50 000 keys) to the end, the heap does not grow.
+    const atBound = samples.find(([i]) => i >= 100_000)![1]
+    const peak = Math.max(...samples.filter(([i]) => i >= 100_000).map(([, h]) => h))
+    expect(peak - atBound, samples.map(([i, h]) => `${i}: ${(h / MiB).toFixed(1)} MiB`).join(', ')).toBeLessThan(16 * MiB)
+  }, 120_000)
+
+  it('session: the same bound holds', async () => {
+    const stage = session({ gap: '1h', time: 'ts', key: 'id', maxKeys: 20_000 })
+    const { samples, counted } = await flood(stage, 1_000_000)
+    expect(counted).toBe(1_000_000)
+    expect(stage.stats.earlyFlushes).toBe(980_000)
+    const atBound = samples.find(([i]) => i >= 100_000)![1]
+    const peak = Math.max(...samples.filter(([i]) => i >= 100_000).map(([, h]) => h))
+    expect(peak - atBound).toBeLessThan(16 * MiB)
+  }, 120_000)
+})
