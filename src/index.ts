@@ -29,7 +29,12 @@ export { filter, where, type FilterStats, type FilterStage } from './filter/filt
 export { compileExpression, type CompiledExpression, type Evaluator } from './filter/expression.js'
 
 export { tumbling, type TumblingOptions, type TumblingStage, type WindowStats } from './window/tumbling.js'
+export { sliding, type SlidingOptions } from './window/sliding.js'
+export { session, type SessionOptions } from './window/session.js'
+export type { WindowStage, WindowOptions, EventTimeOptions, LatePolicy } from './window/common.js'
 export { parseAggregates, type Aggregate, type AggregateName } from './window/aggregates.js'
+export { QuantileSketch, type QuantileSketchOptions } from './window/sketch.js'
+export { systemClock, ManualClock, type Clock } from './window/clock.js'
 export { parseDuration } from './window/duration.js'
 
 export { toJsonLines, toCsv, type ToCsvOptions, type FormatStage, type BytesFormatStage, type TextFormatStage, type FormatStats } from './sinks/format.js'
