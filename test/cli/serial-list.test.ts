@@ -3,7 +3,6 @@
 // matter.
 import { spawn } from 'node:child_process'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { assertBuilt, CLI, type CliResult, finished, ROOT, STACK_FRAME, tempDir } from './helpers.js'
 
@@ -37,18 +36,22 @@ E: ID_MODEL_ID=0043
 E: ID_SERIAL_SHORT=75833353035351A0E1F1
 `
 
-/** Runs `sensorpipe list ...args` with PATH holding only node and, when given, a fake udevadm printing `udev`. */
+/**
+ * Runs `sensorpipe list ...args` with PATH holding only a folder with, when given, a fake udevadm
+ * printing `udev` (node is spawned by its absolute path; /usr/bin, where a real udevadm may be,
+ * is left out).
+ */
 async function list (args: string[], udev: string | undefined): Promise<CliResult> {
   const bin = tmp.file(`bin-${Math.random().toString(36).slice(2)}`)
   await mkdir(bin)
   if (udev !== undefined) {
     await writeFile(`${bin}/udev.txt`, udev)
-    await writeFile(`${bin}/udevadm`, `#!/bin/sh\ncat '${bin}/udev.txt'\n`)
+    await writeFile(`${bin}/udevadm`, `#!/bin/sh\nexec /bin/cat '${bin}/udev.txt'\n`)
     await chmod(`${bin}/udevadm`, 0o755)
   }
   const child = spawn(process.execPath, [CLI, 'list', ...args], {
     cwd: ROOT,
-    env: { ...process.env, PATH: `${bin}:${dirname(process.execPath)}`, SENSORPIPE_DEBUG: '' },
+    env: { ...process.env, PATH: bin, SENSORPIPE_DEBUG: '' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   return await finished(child)
