@@ -27,8 +27,13 @@ export interface Rejection {
   raw: string
 }
 
-/** Receives rejected lines or records; the CLI's `--errors FILE` writes them as JSON lines. */
-export type RejectionHandler = (rejection: Rejection) => void
+/**
+ * Receives rejected lines or records; the CLI's `--on-error dead-letter:FILE` writes them as JSON
+ * lines. `bytes`, when the stage had them, are the line's original bytes (line ending excluded;
+ * for `too-long`, its first 256 bytes), so a line that is not valid UTF-8 can be kept exactly. They
+ * are a view of the input chunk: copy them (`Buffer.from(bytes)`) to keep them past the call.
+ */
+export type RejectionHandler = (rejection: Rejection, bytes?: Uint8Array) => void
 
 /** Options every source takes. */
 export interface SourceOptions {

@@ -8,7 +8,7 @@ export interface LinesOptions {
    * `stats.tooLong` and reported to `onError`; only `maxLineBytes` of it are ever held. Default 65536.
    */
   maxLineBytes?: number
-  /** Receives each dropped line (reason `too-long`, with its first 256 bytes). */
+  /** Receives each dropped line (reason `too-long`, with its first 256 bytes, as text and as bytes). */
   onError?: RejectionHandler
 }
 
@@ -53,13 +53,15 @@ export function lines (options: LinesOptions = {}): LinesStage {
   const tooLong = (head: Uint8Array): void => {
     stats.lines++
     stats.tooLong++
-    onError?.({
+    if (onError === undefined) return
+    const kept = Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, SNIPPET))
+    onError({
       stage: 'lines',
       reason: 'too-long',
       detail: `line ${stats.lines} is longer than maxLineBytes (${maxLineBytes})`,
       line: stats.lines,
-      raw: Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, SNIPPET)).toString('utf8')
-    })
+      raw: kept.toString('utf8')
+    }, kept)
   }
 
   async function * linesStage (chunks: AsyncIterable<Uint8Array>): AsyncGenerator<LineBatch> {
@@ -71,6 +73,7 @@ export function lines (options: LinesOptions = {}): LinesStage {
     let discarding = false
     let discardHead = EMPTY
     let discardLen = 0
+    let discardTotal = 0 // the dropped line's length so far, to tell whether the head is all of it
     let bomPending: Buffer | undefined
     let started = false
     // Line offsets of the batch being built; fresh arrays per batch (the consumer may keep it).
@@ -83,6 +86,7 @@ export function lines (options: LinesOptions = {}): LinesStage {
       const n = to - from
       if (n <= 0) return
       if (discarding) {
+        discardTotal += n
         // Keep the first SNIPPET bytes of the dropped line for the report, nothing more.
         if (discardLen < SNIPPET) {
           const k = Math.min(n, SNIPPET - discardLen)
@@ -95,6 +99,7 @@ export function lines (options: LinesOptions = {}): LinesStage {
         discarding = true
         discardHead = Buffer.allocUnsafe(SNIPPET)
         discardLen = Math.min(carryLen, SNIPPET)
+        discardTotal = carryLen
         carry.copy(discardHead, 0, 0, discardLen)
         carryLen = 0
         pushCarry(src, from, to)
@@ -107,6 +112,16 @@ export function lines (options: LinesOptions = {}): LinesStage {
       }
       carry.set(src.subarray(from, to), carryLen)
       carryLen += n
+    }
+
+    // The dropped line ended (at an LF or the end of input): report it. When the head holds all
+    // of it, a CR at its end was the line ending's, not the line's.
+    const endDiscard = (): void => {
+      let n = discardLen
+      if (discardTotal <= SNIPPET && n > 0 && discardHead[n - 1] === CR) n--
+      discarding = false
+      tooLong(discardHead.subarray(0, n))
+      discardHead = EMPTY
     }
 
     const addLine = (s: number, e: number): void => {
@@ -171,9 +186,8 @@ export function lines (options: LinesOptions = {}): LinesStage {
       if (discarding) {
         // The over-long line ends at the first LF.
         const lf = buf.indexOf(LF)
-        discarding = false
-        tooLong(discardHead.subarray(0, discardLen))
-        discardHead = EMPTY
+        pushCarry(buf, 0, lf) // its bytes before the LF, for the head
+        endDiscard()
         from = lf + 1
       }
       let batch: LineBatch | undefined
@@ -184,9 +198,7 @@ export function lines (options: LinesOptions = {}): LinesStage {
           const firstLf = buf.indexOf(LF, from)
           if (carryLen + (firstLf - from) > maxLineBytes + 1) {
             pushCarry(buf, from, firstLf) // turns into discarding
-            discarding = false
-            tooLong(discardHead.subarray(0, discardLen))
-            discardHead = EMPTY
+            endDiscard()
             from = firstLf + 1
             seg = Buffer.from(buf.buffer, buf.byteOffset + from, Math.max(0, last - from))
             carryLen = 0
@@ -222,7 +234,7 @@ export function lines (options: LinesOptions = {}): LinesStage {
     // End of input: a cut BOM is data; the unfinished line is the last line.
     if (bomPending !== undefined) pushCarry(bomPending, 0, bomPending.length)
     if (discarding) {
-      tooLong(discardHead.subarray(0, discardLen))
+      endDiscard()
     } else if (carryLen > 0) {
       let end = carryLen
       if (carry[end - 1] === CR) end--

@@ -2,8 +2,9 @@ import { StringInterner } from '../batch/intern.js'
 import { asLineBatch, decodeUnits, type LineBatch, type Units } from '../batch/line-batch.js'
 import { type ColumnData, DictColumn, RecordBatch } from '../batch/record-batch.js'
 import type { Stage } from '../types.js'
+import { positiveInteger } from '../util/validate.js'
 import { type Column, convertField, INVALID, parseColumns, parseFloatStrict, typeReason } from './columns.js'
-import { newParseStats, type OnError, type ParseStats, rejecter, snippet } from './reject.js'
+import { lineBytes, newParseStats, type OnError, type ParseStats, rejecter, snippet } from './reject.js'
 
 export interface ParseCsvOptions {
   /**
@@ -18,9 +19,29 @@ export interface ParseCsvOptions {
   delimiter?: string
   /** A rejected line: `'skip'` (count it, the default), `'fail'` (throw), or a handler. */
   onError?: OnError
+  /**
+   * A quoted field may hold line breaks (RFC 4180): a line that ends inside a quoted field goes
+   * on in the next lines. Default false: a record is one line, and such a line is rejected
+   * (`bad-quote`), so that one stray quote cannot swallow the lines after it.
+   */
+  quotedNewlines?: boolean
+  /**
+   * With `quotedNewlines`: the longest record spanning lines, in bytes. Such a record is held
+   * until its closing quote, at most this long; past it, the record is rejected (`bad-quote`)
+   * and the next line starts afresh. Default 65536.
+   */
+  maxRecordBytes?: number
 }
 
-export type ParseCsvStage = Stage<LineBatch | string[], RecordBatch> & { readonly stats: ParseStats }
+/** Counters of the records of a {@link parseCsv} stage whose quoted field spans lines. */
+export interface MultilineStats {
+  /** Records (parsed or rejected) that spanned more than one line. */
+  records: number
+  /** Lines that continued such a record: they are part of it, not records of their own. */
+  lines: number
+}
+
+export type ParseCsvStage = Stage<LineBatch | string[], RecordBatch> & { readonly stats: ParseStats, readonly multiline: MultilineStats }
 
 // Column kinds, so the per-field conversion is a switch on a small integer.
 const K_FLOAT = 0
@@ -35,7 +56,11 @@ const K_OTHER = 4
  * field per column and every field must fit its type, else it is rejected (counted by reason in
  * `stats`, optionally handed to `onError` with its raw text and line number); a rejection never
  * ends the stream. A field that starts with `"` is read as an RFC 4180 quoted field (`""` is a
- * quote; a quoted field cannot span lines); a quote elsewhere is data. Holds one batch's columns.
+ * quote; a quoted field cannot span lines unless `quotedNewlines` is set); a quote elsewhere is
+ * data. With `quotedNewlines`, a record whose quoted field spans lines (its line breaks read as
+ * LF) counts once in `stats.lines`, numbered by its first line, and its other lines are counted
+ * in `multiline.lines`. Holds one batch's columns, and an open multi-line record of at most
+ * `maxRecordBytes`.
  *
  * @example
  * ```ts
@@ -52,9 +77,16 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
   }
   const typed = options.columns === undefined ? undefined : parseColumns(options.columns)
   if (typed === undefined && !header) throw new TypeError('parseCsv needs "columns", "header: true", or both')
+  const { quotedNewlines = false } = options
+  if (typeof quotedNewlines !== 'boolean') throw new TypeError('"quotedNewlines" must be a boolean')
+  const maxRecordBytes = positiveInteger('maxRecordBytes', options.maxRecordBytes ?? 65536)
   const stats = newParseStats()
+  const multiline: MultilineStats = { records: 0, lines: 0 }
   const reject = rejecter('parseCsv', stats, options.onError)
   const delim = delimiter.charCodeAt(0)
+  // A record whose quoted field is still open at the end of a line, and one just closed.
+  let open: OpenRecord | undefined
+  let closed: { values: string[] | string, text: string, line: number, parts: Buffer[] } | undefined
 
   async function * parseCsvStage (batches: AsyncIterable<LineBatch | string[]>): AsyncGenerator<RecordBatch> {
     let columns: Column[] | undefined = header ? undefined : typed
@@ -69,6 +101,8 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
       kinds = cols.map(c => c.optional ? K_OTHER : c.type === 'float' ? K_FLOAT : c.type === 'time' ? K_TIME : c.type === 'string' ? K_STRING : c.type === 'int' ? K_INT : K_OTHER)
     }
     if (columns !== undefined) setColumns(columns)
+    open = undefined
+    closed = undefined
 
     for await (const input of batches) {
       const batch = asLineBatch(input, nextLine)
@@ -84,7 +118,7 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
             setColumns(head)
             i = 1
           } else {
-            reject('bad-header', `header ${snippet(batch.at(0))} does not name the columns${typed === undefined ? '' : ' (' + typed.map(c => c.name).join(', ') + ')'}`, batch.at(0), batch.lineNumber(0))
+            reject('bad-header', `header ${snippet(batch.at(0))} does not name the columns${typed === undefined ? '' : ' (' + typed.map(c => c.name).join(', ') + ')'}`, batch.at(0), batch.lineNumber(0), lineBytes(batch, 0))
             headerFailed = true
             i = 1
           }
@@ -93,12 +127,26 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
           // Without a header no line can be read: each is rejected and counted.
           for (; i < n; i++) {
             stats.lines++
-            reject('no-header', 'the header line was rejected, so the columns are unknown', batch.at(i), batch.lineNumber(i))
+            reject('no-header', 'the header line was rejected, so the columns are unknown', batch.at(i), batch.lineNumber(i), lineBytes(batch, i))
           }
           continue
         }
       }
       const cols = columns!
+      if (open !== undefined) {
+        // The lines that continue a quoted field from the batch before; the record, once
+        // closed, goes out alone ahead of this batch's records.
+        i += continueQuoted(batch, i)
+        if (closed !== undefined) {
+          const one: ColumnData[] = kinds.map(k => k <= K_TIME || k === K_INT ? new Float64Array(1) : k === K_STRING ? new Int32Array(1) as unknown as ColumnData : new Array<unknown>(1))
+          const dict1: string[] = []
+          if (writeClosed(cols, one, 0, dict1)) {
+            stats.parsed++
+            yield RecordBatch.fromColumns(names, one.map(d => d instanceof Int32Array ? new DictColumn(d, dict1) : d) as ColumnData[], 1)
+          }
+        }
+        if (i >= n) continue
+      }
       // Numbers unboxed; strings as ids into this batch's dictionary; the rest as values.
       const data: ColumnData[] = kinds.map(k => k <= K_TIME || k === K_INT ? new Float64Array(n - i) : k === K_STRING ? new Int32Array(n - i) as unknown as ColumnData : new Array<unknown>(n - i))
       const dict = interner.startDictionary()
@@ -108,6 +156,7 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
         yield RecordBatch.fromColumns(names, data.map(d => d instanceof Float64Array ? d.subarray(0, m) : d instanceof Int32Array ? new DictColumn(d.subarray(0, m), dict) : (d as unknown[]).slice(0, m)) as ColumnData[], m)
       }
     }
+    if (open !== undefined) rejectOpen('unterminated quoted field at the end of input')
   }
 
   // The per-line hot loop, kept out of the async generator: a small plain function is optimized
@@ -201,17 +250,18 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
         if (bad >= 0) { c = ncol; pos = q; break }
       }
       if (bad === -2) {
-        if (parseQuoted(batch, i, cols, data, m, dict)) m++
+        const k = parseQuoted(batch, i, cols, data, m, dict)
+        if (k >= 0) { m++; i += k } else i += -k - 1
         continue
       }
       if (c !== ncol || pos > e) {
-        reject('field-count', `expected ${ncol} fields, got ${countFields(u, batch.start(i), e, delim)}`, batch.at(i), batch.lineNumber(i))
+        reject('field-count', `expected ${ncol} fields, got ${countFields(u, batch.start(i), e, delim)}`, batch.at(i), batch.lineNumber(i), lineBytes(batch, i))
         continue
       }
       if (bad >= 0) {
         const col = cols[bad]!
         const [from, to] = fieldBounds(u, batch.start(i), e, delim, bad)
-        reject(typeReason(col.type), `column "${col.name}": ${snippet(decodeUnits(u, from, to))} is not a valid ${col.type}`, batch.at(i), batch.lineNumber(i))
+        reject(typeReason(col.type), `column "${col.name}": ${snippet(decodeUnits(u, from, to))} is not a valid ${col.type}`, batch.at(i), batch.lineNumber(i), lineBytes(batch, i))
         continue
       }
       m++
@@ -219,25 +269,104 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
     return m
   }
 
-  // A line with a quoted field: the general RFC 4180 path. Writes row m; false if rejected.
-  function parseQuoted (batch: LineBatch, i: number, cols: Column[], data: ColumnData[], m: number, dict: string[]): boolean {
+  // A line with a quoted field: the general RFC 4180 path. With quotedNewlines, a quoted field
+  // still open at the end of the line goes on in the lines after it. Returns how many lines
+  // after line i the record took: k when it wrote row m, -k - 1 when it wrote nothing
+  // (rejected, or still open at the end of the batch).
+  function parseQuoted (batch: LineBatch, i: number, cols: Column[], data: ColumnData[], m: number, dict: string[]): number {
     const line = batch.at(i)
     const values = splitQuoted(line, delimiter)
-    if (typeof values === 'string') { reject('bad-quote', values, line, batch.lineNumber(i)); return false }
-    if (values.length !== cols.length) { reject('field-count', `expected ${cols.length} fields, got ${values.length}`, line, batch.lineNumber(i)); return false }
+    if (quotedNewlines && typeof values === 'string' && values.startsWith(UNTERMINATED)) {
+      const bytes = lineBytes(batch, i)
+      open = { text: line, parts: [Buffer.from(bytes)], first: batch.lineNumber(i), last: batch.lineNumber(i), bytes: bytes.length }
+      const k = continueQuoted(batch, i + 1)
+      return closed !== undefined && writeClosed(cols, data, m, dict) ? k : -k - 1
+    }
+    return writeRecord(values, line, batch.lineNumber(i), lineBytes(batch, i), cols, data, m, dict) ? 0 : -1
+  }
+
+  // Adds lines from `from` on to the open record until its quoted field closes (then `closed`
+  // holds it), the batch ends, or a bound is passed (then it is rejected). Returns the lines taken.
+  function continueQuoted (batch: LineBatch, from: number): number {
+    const rec = open!
+    let j = from
+    for (; j < batch.length; j++) {
+      // A line the framer dropped (too long) would leave a hole in the field: reject the record.
+      if (batch.lineNumber(j) !== rec.last + 1) { rejectOpen(`line ${rec.last + 1}, inside a quoted field, was dropped`); return j - from }
+      const text = batch.at(j)
+      if (rec.last === rec.first) multiline.records++
+      multiline.lines++
+      rec.last++
+      rec.text += '\n' + text
+      rec.parts.push(Buffer.from(lineBytes(batch, j)))
+      rec.bytes += 1 + batch.end(j) - batch.start(j)
+      if (rec.bytes > maxRecordBytes) { rejectOpen(`a quoted field is not closed within maxRecordBytes (${maxRecordBytes})`); return j - from + 1 }
+      // Only a quote can close the field: a line without one needs no new look.
+      if (text.includes('"')) {
+        const values = splitQuoted(rec.text, delimiter)
+        if (typeof values !== 'string' || !values.startsWith(UNTERMINATED)) {
+          closed = { values, text: rec.text, line: rec.first, parts: rec.parts }
+          open = undefined
+          return j - from + 1
+        }
+      }
+    }
+    return j - from
+  }
+
+  function rejectOpen (detail: string): void {
+    const rec = open!
+    open = undefined
+    reject('bad-quote', `${detail} (${rec.first === rec.last ? `line ${rec.first}` : `a record of lines ${rec.first} to ${rec.last}`})`, rec.text, rec.first, joinLines(rec.parts))
+  }
+
+  // Writes the record just closed into row m; false if rejected.
+  function writeClosed (cols: Column[], data: ColumnData[], m: number, dict: string[]): boolean {
+    const rec = closed!
+    closed = undefined
+    return writeRecord(rec.values, rec.text, rec.line, rec.parts, cols, data, m, dict)
+  }
+
+  // Writes the fields of one record into row m; false if rejected.
+  function writeRecord (values: string[] | string, line: string, lineNo: number, bytes: Uint8Array | Buffer[], cols: Column[], data: ColumnData[], m: number, dict: string[]): boolean {
+    if (typeof values === 'string') { reject('bad-quote', values, line, lineNo, raw(bytes)); return false }
+    if (values.length !== cols.length) { reject('field-count', `expected ${cols.length} fields, got ${values.length}`, line, lineNo, raw(bytes)); return false }
     for (let c = 0; c < cols.length; c++) {
       const col = cols[c]!
       const text = values[c]!
       const v = convertField(col, text, 0, text.length)
-      if (v === INVALID) { reject(typeReason(col.type), `column "${col.name}": ${snippet(text)} is not a valid ${col.type}`, line, batch.lineNumber(i)); return false }
+      if (v === INVALID) { reject(typeReason(col.type), `column "${col.name}": ${snippet(text)} is not a valid ${col.type}`, line, lineNo, raw(bytes)); return false }
       const col2 = data[c]!
       if (col2 instanceof Int32Array) { dict.push(v as string); col2[m] = dict.length - 1 } else (col2 as unknown[])[m] = v
     }
     return true
   }
 
-  return Object.assign(parseCsvStage, { stats })
+  return Object.assign(parseCsvStage, { stats, multiline })
 }
+
+// A record whose quoted field is still open: its text so far, and its lines' original bytes.
+interface OpenRecord {
+  text: string
+  parts: Buffer[]
+  first: number
+  last: number
+  bytes: number
+}
+
+const UNTERMINATED = 'unterminated quoted field'
+
+// The original bytes of a record: one line's, or several lines' joined with LF.
+function raw (bytes: Uint8Array | Buffer[]): Uint8Array {
+  return Array.isArray(bytes) ? joinLines(bytes) : bytes
+}
+
+function joinLines (parts: Buffer[]): Buffer {
+  const out: Buffer[] = []
+  for (const p of parts) { if (out.length > 0) out.push(LF); out.push(p) }
+  return Buffer.concat(out)
+}
+const LF = Buffer.from('\n')
 
 // The bounds of field k of a line (for messages; the hot path does not cut fields).
 function fieldBounds (u: Units, s: number, e: number, delim: number, k: number): [number, number] {
@@ -279,7 +408,7 @@ export function splitQuoted (line: string, delimiter: string): string[] | string
       let j = i + 1
       for (;;) {
         const q = line.indexOf('"', j)
-        if (q < 0) return `unterminated quoted field at character ${i + 1}`
+        if (q < 0) return `${UNTERMINATED} at character ${i + 1}`
         v += line.slice(j, q)
         if (line[q + 1] === '"') { v += '"'; j = q + 2; continue }
         i = q + 1

@@ -2,7 +2,7 @@ import { asLineBatch, type LineBatch } from '../batch/line-batch.js'
 import { RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord, Stage } from '../types.js'
 import { type Column, convertField, INVALID, parseColumns, parseFloatStrict, typeReason } from './columns.js'
-import { newParseStats, type OnError, type ParseStats, rejecter, snippet } from './reject.js'
+import { lineBytes, newParseStats, type OnError, type ParseStats, rejecter, snippet } from './reject.js'
 
 export interface ParseKeyValueOptions {
   /**
@@ -56,15 +56,15 @@ export function parseKeyValue (options: ParseKeyValueOptions = {}): ParseKeyValu
           // token line[i, j): key, then the first '=' or ':'
           let sep = -1
           for (let k = i; k < j; k++) { const d = line.charCodeAt(k); if (d === 61 || d === 58) { sep = k; break } }
-          if (sep < 0) { reject('bare-value', `token ${snippet(line.slice(i, j))} has no key (write key=value or key:value)`, line, batch.lineNumber(li)); continue lines }
-          if (sep === i) { reject('empty-key', `token ${snippet(line.slice(i, j))} has an empty key`, line, batch.lineNumber(li)); continue lines }
+          if (sep < 0) { reject('bare-value', `token ${snippet(line.slice(i, j))} has no key (write key=value or key:value)`, line, batch.lineNumber(li), lineBytes(batch, li)); continue lines }
+          if (sep === i) { reject('empty-key', `token ${snippet(line.slice(i, j))} has an empty key`, line, batch.lineNumber(li), lineBytes(batch, li)); continue lines }
           const key = line.slice(i, sep)
-          if (Object.prototype.hasOwnProperty.call(rec, key)) { reject('repeated-key', `key "${key}" appears twice`, line, batch.lineNumber(li)); continue lines }
+          if (Object.prototype.hasOwnProperty.call(rec, key)) { reject('repeated-key', `key "${key}" appears twice`, line, batch.lineNumber(li), lineBytes(batch, li)); continue lines }
           const col = types.get(key)
           let value: unknown
           if (col !== undefined) {
             value = convertField(col, line, sep + 1, j)
-            if (value === INVALID) { reject(typeReason(col.type), `key "${key}": ${snippet(line.slice(sep + 1, j))} is not a valid ${col.type}`, line, batch.lineNumber(li)); continue lines }
+            if (value === INVALID) { reject(typeReason(col.type), `key "${key}": ${snippet(line.slice(sep + 1, j))} is not a valid ${col.type}`, line, batch.lineNumber(li), lineBytes(batch, li)); continue lines }
           } else {
             const v = parseFloatStrict(line, sep + 1, j)
             value = v === v ? v : line.slice(sep + 1, j)
@@ -74,11 +74,11 @@ export function parseKeyValue (options: ParseKeyValueOptions = {}): ParseKeyValu
           pairs++
           i = j
         }
-        if (pairs === 0) { reject('empty', 'no key=value pairs', line, batch.lineNumber(li)); continue }
+        if (pairs === 0) { reject('empty', 'no key=value pairs', line, batch.lineNumber(li), lineBytes(batch, li)); continue }
         for (const col of typed) {
           if (!Object.prototype.hasOwnProperty.call(rec, col.name)) {
             if (col.optional) rec[col.name] = null
-            else { reject('missing-key', `key "${col.name}" is missing`, line, batch.lineNumber(li)); continue lines }
+            else { reject('missing-key', `key "${col.name}" is missing`, line, batch.lineNumber(li), lineBytes(batch, li)); continue lines }
           }
         }
         out.push(rec)

@@ -1,4 +1,5 @@
 import { RejectedInputError } from '../errors.js'
+import type { LineBatch } from '../batch/line-batch.js'
 import type { Rejection, RejectionHandler } from '../types.js'
 
 /** What a parser does with a line that does not parse. */
@@ -24,18 +25,23 @@ export function newParseStats (): ParseStats {
  * Builds the rejection path shared by the parsers: count by reason, then skip, hand to a
  * function (the CLI's error output), or throw {@link RejectedInputError} (`'fail'`).
  */
-export function rejecter (stage: string, stats: ParseStats, onError: OnError | undefined): (reason: string, detail: string, raw: string, line: number) => void {
+export function rejecter (stage: string, stats: ParseStats, onError: OnError | undefined): (reason: string, detail: string, raw: string, line: number, bytes?: Uint8Array) => void {
   if (onError !== undefined && onError !== 'skip' && onError !== 'fail' && typeof onError !== 'function') {
     throw new TypeError('"onError" must be \'skip\', \'fail\' or a function')
   }
-  return (reason, detail, raw, line) => {
+  return (reason, detail, raw, line, bytes) => {
     stats.malformed++
     stats.reasons[reason] = (stats.reasons[reason] ?? 0) + 1
     if (onError === undefined || onError === 'skip') return
     if (onError === 'fail') throw new RejectedInputError(`line ${line}: ${detail}`, line, reason)
     const r: Rejection = { stage, reason, detail, line, raw }
-    onError(r)
+    onError(r, bytes)
   }
+}
+
+/** Line i's original bytes (a view, no copy), for a rejection handler; only rejections pay for it. */
+export function lineBytes (batch: LineBatch, i: number): Uint8Array {
+  return batch.units.subarray(batch.start(i), batch.end(i))
 }
 
 export function snippet (s: string): string {

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream'
 import { ConfigError, SinkError } from '../errors.js'
 import type { PipelineOptions } from '../pipeline.js'
 import { parseDuration } from '../window/duration.js'
-import { fromFile } from './file.js'
+import { fromFile, type FromFileOptions } from './file.js'
 import { fromReplay, type ReplayStats } from './replay.js'
 import { decodeEscapes, fromSerial, type SerialEvent, type SerialStats } from './serial.js'
 import { fromStdin } from './stdin.js'
@@ -30,7 +30,7 @@ const REPLAY_ONLY = [['speed', '--speed'], ['maxSpeed', '--max-speed'], ['maxGap
  * own options only with it (a ConfigError naming the flags otherwise), and each value (a
  * TypeError naming it). Nothing is opened until the source is iterated.
  */
-export function selectSource (o: PipelineOptions, context: { signal?: AbortSignal, stdin?: Readable, onEvent?: (e: SerialEvent) => void }): SelectedSource {
+export function selectSource (o: PipelineOptions, context: { signal?: AbortSignal, stdin?: Readable, onEvent?: (e: SerialEvent) => void, onTruncate?: FromFileOptions['onTruncate'] }): SelectedSource {
   const { signal, onEvent } = context
   const file = o.file === '-' ? undefined : o.file
   const given = [['--port', o.port], ['--replay', o.replay], ['--file', file]].filter(([, v]) => v !== undefined).map(([flag]) => flag)
@@ -80,7 +80,7 @@ export function selectSource (o: PipelineOptions, context: { signal?: AbortSigna
     })
     return { source, stats: { replay: source.stats } }
   }
-  if (file !== undefined) return { source: fromFile(file, { follow: o.follow === true, signal }), stats: {} }
+  if (file !== undefined) return { source: fromFile(file, { follow: o.follow === true, signal, onTruncate: context.onTruncate }), stats: {} }
   return { source: fromStdin({ signal, stream: context.stdin }), stats: {} }
 }
 
