@@ -19,7 +19,7 @@ export { recordTo, RECORDING_VERSION, type Recorder, type RecordOptions, type Re
 
 export { lines, type LinesOptions, type LinesStats, type LinesStage } from './framing/lines.js'
 
-export { parseCsv, type ParseCsvOptions, type ParseCsvStage } from './parse/csv.js'
+export { parseCsv, type ParseCsvOptions, type ParseCsvStage, type MultilineStats } from './parse/csv.js'
 export { parseJson, type ParseJsonOptions, type ParseJsonStage } from './parse/json.js'
 export { parseKeyValue, type ParseKeyValueOptions, type ParseKeyValueStage } from './parse/key-value.js'
 export { parseColumns, parseFloatStrict, parseIntStrict, parseIsoTime, type Column, type ColumnType } from './parse/columns.js'
@@ -39,8 +39,29 @@ export { parseDuration } from './window/duration.js'
 
 export { toJsonLines, toCsv, type ToCsvOptions, type FormatStage, type BytesFormatStage, type TextFormatStage, type FormatStats } from './sinks/format.js'
 export { writeTo, type WriteResult } from './sinks/write.js'
+export { deadLetter, deadLetterLine, type DeadLetter } from './sinks/dead-letter.js'
+export { wholeLines, type WholeLinesSource } from './sources/whole-lines.js'
 
 export {
   definePipeline, buildPipeline, runPipeline, summarize, formatSummary,
-  type PipelineOptions, type PipelineDefinition, type BuiltPipeline, type RunSummary, type RunContext
+  type PipelineOptions, type PipelineDefinition, type BuiltPipeline, type RunSummary, type RunContext,
+  type TruncateEvent, type FollowStats
 } from './pipeline.js'
+
+// Memory (docs/memory.md): heap checks between stages, heap snapshots, the weak store.
+export type { PipelineScriptContext } from './pipeline.js'
+export { WeakStore, collector, type WeakStoreStats } from './memory/weak-store.js'
+export { heapInUse, liveHeap, formatMB, MB } from './memory/heap.js'
+export {
+  heapMonitor, HeapMonitor, HeapBudgetError, stageName, dropsOf,
+  type HeapCheckOptions, type HeapReport, type StageReport, type ProbeOptions, type BatchUnit
+} from './memory/heap-check.js'
+export { formatHeapTable } from './memory/format.js'
+export {
+  countObjects, countLiveObjects, diffObjectCounts, formatSnapshotDiff, HeapSnapshots, SnapshotScanner,
+  type ObjectCount, type ObjectGrowth, type CountObjectsOptions, type HeapSnapshotsOptions
+} from './memory/snapshot.js'
+export { renderProfile, type ProfileInfo } from './memory/profile.js'
+export type { SeriesData, BoundarySeries } from './memory/series.js'
+export { lastReadings, type LastReadingsOptions, type LastReadingsStage, type LastReading } from './memory/last-readings.js'
+export type { MemoryReport } from './memory/run.js'

@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream'
 import { ConfigError, RejectedInputError, SinkError } from './errors.js'
 import { where } from './filter/filter.js'
 import { lines } from './framing/lines.js'
-import { parseCsv } from './parse/csv.js'
+import { type MultilineStats, parseCsv } from './parse/csv.js'
 import { parseJson } from './parse/json.js'
 import { parseKeyValue } from './parse/key-value.js'
 import type { ParseStats } from './parse/reject.js'
@@ -11,11 +11,17 @@ import type { LineBatch } from './batch/line-batch.js'
 import type { RecordBatch } from './batch/record-batch.js'
 import { pipe } from './pipe.js'
 import { type FormatStage, toCsv, toJsonLines } from './sinks/format.js'
+import { deadLetter } from './sinks/dead-letter.js'
 import { writeTo } from './sinks/write.js'
 import type { ReplayStats } from './sources/replay.js'
 import { endStream, openOutputStream, selectSource } from './sources/select.js'
 import type { SerialEvent, SerialStats } from './sources/serial.js'
-import type { Rejection, SensorRecord, Stage } from './types.js'
+import { wholeLines, type WholeLinesSource } from './sources/whole-lines.js'
+import type { Rejection, RejectionHandler, SensorRecord, Stage } from './types.js'
+import type { LatePolicy, WindowStage, WindowStats } from './window/common.js'
+import type { MemoryReport, MemoryRun } from './memory/run.js'
+import { session } from './window/session.js'
+import { sliding } from './window/sliding.js'
 import { tumbling } from './window/tumbling.js'
 
 /**
@@ -37,9 +43,15 @@ export interface PipelineOptions {
   header?: boolean
   /** CSV delimiter. (`--delimiter`) */
   delimiter?: string
-  /** A line that does not parse: `skip` (count it) or `fail` (stop with its line number). (`--on-error`) */
-  onError?: 'skip' | 'fail'
-  /** Also write each rejected line, as a JSON line, to this file. (`--errors`) */
+  /** CSV: a quoted field may hold line breaks (RFC 4180); a record then spans lines. (`--quoted-newlines`) */
+  quotedNewlines?: boolean
+  /**
+   * A line that does not frame or parse: `skip` (count it; the default), `fail` (stop with its
+   * line number) or `dead-letter:FILE` (count it and write it to FILE as a JSON line with its
+   * line number, reason and raw bytes; {@link deadLetterLine}). (`--on-error`)
+   */
+  onError?: 'skip' | 'fail' | `dead-letter:${string}`
+  /** The dead-letter file, as `onError: 'dead-letter:FILE'`; with `fail`, the line that stopped the run is written to it. (`--errors`) */
   errors?: string
   /** Keep only records for which this expression is true. (`--where`, {@link where}) */
   where?: string
@@ -55,6 +67,20 @@ export interface PipelineOptions {
   value?: string
   /** Most keys held open in a window. (`--max-keys`) */
   maxKeys?: number
+  /** With a duration `window`: start a window every `slide` (sliding windows). (`--slide`, {@link sliding}) */
+  slide?: string
+  /** Session windows instead of `window`: a key's session ends after this gap. (`--session`, {@link session}) */
+  session?: string
+  /** How far event time may run back before a record is late; default 0. (`--allowed-lateness`) */
+  allowedLateness?: string
+  /** Late records: `drop` (default), `emit` (to `lateOutput`) or `update` (re-emit the corrected window). (`--late`) */
+  late?: LatePolicy
+  /** Write late records here as JSON lines; implies `late: 'emit'`. (`--late-output`) */
+  lateOutput?: string
+  /** When no input arrives for this long, the watermark follows the wall clock. (`--idle-timeout`) */
+  idleTimeout?: string
+  /** Add `partial: true|false` to window results. (`--mark-partial`) */
+  markPartial?: boolean
   /** Output path, or `-` / undefined for standard output. (`--output`) */
   output?: string
   /** Output format: `jsonl` (default) or `csv`. (`--output-format`) */
@@ -109,6 +135,22 @@ export interface PipelineOptions {
   maxGap?: string
   /** Play again from the top after the end, until stopped. (`--loop`) */
   loop?: boolean
+
+  // Memory (docs/memory.md). Without any of them nothing is inserted into the pipeline.
+  /** Measure the heap between stages and report a per-stage table. (`--heap-check`) */
+  heapCheck?: boolean
+  /** Least time between heap measurements after a full collection, e.g. `250ms`; default 1s. (`--heap-check-every`) */
+  heapCheckEvery?: string
+  /** Stop with a {@link HeapBudgetError} when the heap after a collection exceeds this many MB. (`--max-heap`) */
+  maxHeap?: number
+  /** Write V8 heap snapshots to this folder at the start, periodically and at the end; report the objects that grew. (`--heap-snapshot`) */
+  heapSnapshot?: string
+  /** Time between periodic heap snapshots, e.g. `30s`. Default 1m. (`--heap-snapshot-every`) */
+  heapSnapshotEvery?: string
+  /** Write a self-contained HTML report of heap use and throughput per stage over time. (`--profile`) */
+  profile?: string
+  /** Keep a weak view of each sensor's last reading, keyed by these fields; the CLI prints it on SIGUSR1. (`--last-readings`) */
+  lastReadings?: string
 }
 
 /** Counts of one run; `summary lines=.. malformed=.. filtered=.. emitted=..` is made from these. */
@@ -125,12 +167,22 @@ export interface RunSummary {
   reasons: Record<string, number>
   /** Records a window dropped for having no valid time. */
   noTime: number
+  /** With a window: its counters (late records, early flushes, corrections, partial results). */
+  window?: WindowStats
   /** True when the output's reader went away before the end (EPIPE). */
   outputClosed: boolean
+  /** CSV records whose quoted field spanned lines; their other lines are in `lines` but are not records (lines = malformed + parsed + multiline.lines). */
+  multiline?: MultilineStats
+  /** With a dead-letter file: the rejected lines written to it. */
+  deadLettered?: number
+  /** With `follow`: how often the file was truncated or replaced, and unfinished lines dropped then. */
+  file?: FollowStats
   /** With `port`: disconnects, reconnects and dropped lines ({@link formatSerialStats}). */
   serial?: SerialStats
   /** With `replay`: lines and events played, entries skipped. */
   replay?: ReplayStats
+  /** With a memory option (`heapCheck`, `maxHeap`, `heapSnapshot`, `profile`): what it measured and wrote. */
+  memory?: MemoryReport
 }
 
 /** The streams and signal a run uses; the CLI passes the process's, tests their own. */
@@ -138,6 +190,29 @@ export interface RunContext {
   signal?: AbortSignal
   stdin?: Readable
   stdout?: Writable
+  /** With `follow`: called when the file is truncated or replaced; reading goes on from its start. */
+  onTruncate?: (event: TruncateEvent) => void
+  /** With a memory option: receives its report at the end, also when the run fails (a {@link HeapBudgetError}, say). */
+  onMemoryReport?: (report: MemoryReport) => void
+}
+
+/** A followed file was truncated (`rotated: false`) or replaced by a new file at its path. */
+export interface TruncateEvent {
+  path: string
+  /** Bytes read from the file before. */
+  position: number
+  /** Its size now (-1 when it was replaced). */
+  size: number
+  rotated: boolean
+  /** Length of the unfinished line the cut left, dropped (not glued to the next line); 0 if none. */
+  dropped: number
+}
+
+/** Counters of a followed file: truncations, replacements (rotations), unfinished lines dropped. */
+export interface FollowStats {
+  truncated: number
+  rotated: number
+  cutLines: number
 }
 
 /** A named, runnable pipeline: what a file in `pipelines/` exports by default. */
@@ -148,6 +223,22 @@ export interface PipelineDefinition {
   options: PipelineOptions
   /** Extra stages placed after the window and before the output. */
   stages?: () => Array<Stage<RecordBatch, RecordBatch | SensorRecord[]>>
+  /**
+   * For a pipeline that is a script rather than a chain of stages (a demo, a one-off job):
+   * `sensorpipe run FILE` calls it instead of running `options`, with the run's streams and a
+   * signal that Ctrl-C aborts. It may still call {@link runPipeline} itself.
+   */
+  main?: (context: PipelineScriptContext) => Promise<void>
+}
+
+/** What a pipeline's `main` receives. */
+export interface PipelineScriptContext {
+  /** The definition's options, with the command line's flags applied. */
+  options: PipelineOptions
+  /** Aborted by Ctrl-C or SIGTERM. */
+  signal: AbortSignal
+  stdout: Writable
+  stderr: Writable
 }
 
 /**
@@ -167,6 +258,7 @@ export function definePipeline (definition: PipelineDefinition): PipelineDefinit
     throw new TypeError('definePipeline needs { options: { ... } }')
   }
   if (definition.stages !== undefined && typeof definition.stages !== 'function') throw new TypeError('"stages" must be a function returning stages')
+  if (definition.main !== undefined && typeof definition.main !== 'function') throw new TypeError('"main" must be an async function')
   buildPipeline(definition.options, { stages: definition.stages })
   return definition
 }
@@ -176,7 +268,7 @@ export interface BuiltPipeline {
   framer: ReturnType<typeof lines>
   parser: Stage<LineBatch | string[], RecordBatch> & { readonly stats: ParseStats }
   filter: ReturnType<typeof where> | undefined
-  window: ReturnType<typeof tumbling> | undefined
+  window: WindowStage | undefined
   /** Every stage from bytes to records: framer, parser, filter, window, extra stages. */
   stages: Array<Stage<any, any>>
   formatter: FormatStage
@@ -187,17 +279,23 @@ export interface BuiltPipeline {
  * → `tumbling` → extra stages → `toJsonLines` / `toCsv`. Every option is validated here,
  * before anything is read; a bad one throws a TypeError or ConfigError that names it.
  */
-export function buildPipeline (options: PipelineOptions, extra: { stages?: PipelineDefinition['stages'], onRejected?: (r: Rejection) => void } = {}): BuiltPipeline {
+export function buildPipeline (options: PipelineOptions, extra: { stages?: PipelineDefinition['stages'], onRejected?: RejectionHandler, onLate?: (r: SensorRecord) => void } = {}): BuiltPipeline {
   const o = options
   const format = o.format ?? (o.columns !== undefined || o.header === true ? 'csv' : 'json')
   if (!['csv', 'json', 'kv'].includes(format)) throw new ConfigError(`unknown format "${format}" (use csv, json or kv)`)
-  if (o.onError !== undefined && o.onError !== 'skip' && o.onError !== 'fail') throw new ConfigError(`"onError" must be skip or fail, got ${JSON.stringify(o.onError)}`)
-  const onError = o.onError === 'fail' ? 'fail' : extra.onRejected ?? 'skip'
-  const framer = lines({ maxLineBytes: o.maxLineBytes, onError: o.onError === 'fail' ? failOnTooLong : extra.onRejected })
+  if (o.quotedNewlines === true && format !== 'csv') throw new ConfigError('--quoted-newlines applies to csv input')
+  const policy = errorPolicy(o)
+  // With `fail` and a dead-letter file, the line that stops the run is written first.
+  const rejected = extra.onRejected
+  const handler: RejectionHandler | undefined = rejected !== undefined && policy.fail
+    ? (r, bytes) => { rejected(r, bytes); failOnTooLong(r) }
+    : rejected
+  const onError = handler ?? (policy.fail ? 'fail' : 'skip')
+  const framer = lines({ maxLineBytes: o.maxLineBytes, onError: handler ?? (policy.fail ? failOnTooLong : undefined) })
   let parser: BuiltPipeline['parser']
   if (format === 'csv') {
     if (o.columns === undefined && o.header !== true) throw new ConfigError('csv input needs --columns (name:type,...) or --header')
-    parser = parseCsv({ columns: o.columns, header: o.header === true, delimiter: o.delimiter, onError })
+    parser = parseCsv({ columns: o.columns, header: o.header === true, delimiter: o.delimiter, onError, quotedNewlines: o.quotedNewlines === true, maxRecordBytes: o.maxLineBytes })
   } else if (format === 'kv') {
     parser = parseKeyValue({ columns: o.columns, onError })
   } else {
@@ -208,21 +306,14 @@ export function buildPipeline (options: PipelineOptions, extra: { stages?: Pipel
   const filterStage = o.where === undefined ? undefined : where(o.where)
   if (filterStage !== undefined) stages.push(filterStage)
   let windowStage: BuiltPipeline['window']
-  if (o.window !== undefined) {
-    const isCount = /^[0-9]+$/.test(o.window)
-    windowStage = tumbling({
-      size: isCount ? undefined : o.window,
-      count: isCount ? Number(o.window) : undefined,
-      time: isCount ? undefined : o.time ?? defaultTimeField(o),
-      key: o.key,
-      aggregates: o.agg ?? 'count',
-      value: o.value ?? defaultValueField(o),
-      maxKeys: o.maxKeys
-    })
+  if (o.window !== undefined || o.session !== undefined) {
+    windowStage = windowFor(o, extra.onLate)
     stages.push(windowStage)
   } else {
-    for (const [flag, v] of [['--time', o.time], ['--key', o.key], ['--agg', o.agg], ['--max-keys', o.maxKeys]] as const) {
-      if (v !== undefined) throw new ConfigError(`${flag} needs --window`)
+    for (const [flag, v] of [['--time', o.time], ['--key', o.key], ['--agg', o.agg], ['--max-keys', o.maxKeys], ['--slide', o.slide],
+      ['--allowed-lateness', o.allowedLateness], ['--late', o.late], ['--late-output', o.lateOutput], ['--idle-timeout', o.idleTimeout],
+      ['--mark-partial', o.markPartial]] as const) {
+      if (v !== undefined) throw new ConfigError(`${flag} needs --window or --session`)
     }
   }
   for (const s of extra.stages?.() ?? []) {
@@ -235,8 +326,51 @@ export function buildPipeline (options: PipelineOptions, extra: { stages?: Pipel
   return { framer, parser, filter: filterStage, window: windowStage, stages, formatter }
 }
 
+// The window stage of the options: tumbling (by time or count), sliding (`slide`) or session.
+function windowFor (o: PipelineOptions, onLate: ((r: SensorRecord) => void) | undefined): WindowStage {
+  if (o.window !== undefined && o.session !== undefined) throw new ConfigError('--window and --session are two kinds of window: give one')
+  if (o.session !== undefined && o.slide !== undefined) throw new ConfigError('--slide goes with --window DURATION, not --session')
+  const common = { key: o.key, aggregates: o.agg ?? 'count', value: o.value ?? defaultValueField(o), maxKeys: o.maxKeys, markPartial: o.markPartial }
+  if (o.window !== undefined && /^[0-9]+$/.test(o.window)) {
+    for (const [flag, v] of [['--slide', o.slide], ['--allowed-lateness', o.allowedLateness], ['--late', o.late], ['--late-output', o.lateOutput], ['--idle-timeout', o.idleTimeout]] as const) {
+      if (v !== undefined) throw new ConfigError(`${flag} applies to windows by time, not to a count window (--window ${o.window})`)
+    }
+    return tumbling({ count: Number(o.window), ...common })
+  }
+  const late = o.late ?? (o.lateOutput !== undefined ? 'emit' : undefined)
+  if (o.lateOutput !== undefined && late !== 'emit') throw new ConfigError('--late-output goes with --late emit')
+  if (late === 'emit' && o.lateOutput === undefined) throw new ConfigError('--late emit needs --late-output FILE')
+  const timed = {
+    ...common,
+    time: o.time ?? defaultTimeField(o),
+    allowedLateness: o.allowedLateness,
+    late,
+    // (Validation alone, as definePipeline does, has no output to write to.)
+    onLate: late === 'emit' ? onLate ?? (() => {}) : undefined,
+    idleTimeout: o.idleTimeout
+  }
+  if (o.session !== undefined) return session({ gap: o.session, ...timed })
+  if (o.slide !== undefined) return sliding({ size: o.window!, slide: o.slide, ...timed })
+  return tumbling({ size: o.window, ...timed })
+}
+
 function failOnTooLong (r: Rejection): void {
   throw new RejectedInputError(`line ${r.line}: ${r.detail}`, r.line, r.reason)
+}
+
+// `onError` and `errors` read together: stop at the first rejection or not, and the dead-letter
+// file, if any (`errors` is another way to name it).
+function errorPolicy (o: PipelineOptions): { fail: boolean, deadLetter: string | undefined } {
+  const v: unknown = o.onError
+  let file: string | undefined
+  if (typeof v === 'string' && v.startsWith('dead-letter:') && v.length > 12) file = v.slice(12)
+  else if (v !== undefined && v !== 'skip' && v !== 'fail') throw new ConfigError(`--on-error must be skip, fail or dead-letter:FILE, got ${JSON.stringify(v)}`)
+  if (o.errors !== undefined) {
+    if (typeof o.errors !== 'string' || o.errors === '') throw new ConfigError('--errors needs a file name')
+    if (file !== undefined && file !== o.errors) throw new ConfigError(`--errors ${o.errors} and --on-error dead-letter:${file} name two dead-letter files: give one`)
+    file = o.errors
+  }
+  return { fail: v === 'fail', deadLetter: file }
 }
 
 // With typed columns, the time field is the one `time` column, when there is exactly one.
@@ -275,41 +409,79 @@ function typedColumns (o: PipelineOptions): Array<{ name: string, type: string }
  * ```
  */
 export async function runPipeline (options: PipelineOptions, context: RunContext = {}, definition?: PipelineDefinition): Promise<RunSummary> {
-  // Rejected lines are written synchronously as they occur, so the error output holds nothing
-  // in memory however many lines are rejected.
-  let errorsFd: number | undefined
-  if (options.errors !== undefined) {
+  // Rejected lines are written synchronously as they occur, so the dead-letter file holds
+  // nothing in memory however many lines are rejected.
+  const deadLetterPath = errorPolicy(options).deadLetter
+  const dead = deadLetterPath === undefined ? undefined : deadLetter(deadLetterPath)
+  const onRejected = dead?.handler
+  // Late records too: one JSON line each, written as they occur.
+  let lateFd: number | undefined
+  if (options.lateOutput !== undefined) {
     try {
-      errorsFd = openSync(options.errors, 'w')
+      lateFd = openSync(options.lateOutput, 'w')
     } catch (err) {
-      throw new SinkError('ERR_SINK_OPEN', `cannot open ${options.errors} for writing: ${(err as Error).message}`, { cause: err })
+      dead?.close()
+      throw new SinkError('ERR_SINK_OPEN', `cannot open ${options.lateOutput} for writing: ${(err as Error).message}`, { cause: err })
     }
   }
-  const onRejected = errorsFd === undefined
-    ? undefined
-    : (r: Rejection): void => { writeSync(errorsFd!, JSON.stringify(r) + '\n') }
+  const onLate = lateFd === undefined ? undefined : (r: SensorRecord): void => { writeSync(lateFd!, JSON.stringify(r) + '\n') }
   let result
   let eventsOutput: WriteStream | undefined
+  let memory: MemoryRun | undefined
   try {
-    const built = buildPipeline(options, { stages: definition?.stages, onRejected })
+    const built = buildPipeline(options, { stages: definition?.stages, onRejected, onLate })
+    // Memory options: their module is loaded only when one is given (docs/memory.md).
+    if (wantsMemory(options)) memory = (await import(MEMORY_MODULE) as typeof import('./memory/run.js')).memoryRun(options, built)
     // --emit-events: connection events go to the output as JSON lines as they happen, between
     // whole batches of records.
     let events: Writable | undefined
     const onEvent = options.emitEvents === true ? (e: SerialEvent): void => { events?.write(JSON.stringify(e) + '\n') } : undefined
-    const selected = selectSource(options, { signal: context.signal, stdin: context.stdin, onEvent })
+    // A followed file that is truncated or replaced is read again from its start; the line it
+    // was cut in is dropped (counted), never glued to the first line of the new content.
+    const file: FollowStats = { truncated: 0, rotated: 0, cutLines: 0 }
+    let follow: WholeLinesSource | undefined
+    const onTruncate = (info: { path: string, position: number, size: number }): void => {
+      const dropped = follow?.cut() ?? 0
+      if (info.size < 0) file.rotated++
+      else file.truncated++
+      if (dropped > 0) file.cutLines++
+      context.onTruncate?.({ ...info, rotated: info.size < 0, dropped })
+    }
+    const selected = selectSource(options, { signal: context.signal, stdin: context.stdin, onEvent, onTruncate })
+    const source = options.follow === true ? follow = wholeLines(selected.source, (options.maxLineBytes ?? 65536) + 2) : selected.source
     let target: string | Writable = options.output === undefined || options.output === '-' ? context.stdout ?? process.stdout : options.output
     if (onEvent !== undefined) {
       // Events and records share one stream, so a file output is opened here instead of by writeTo.
       if (typeof target === 'string') target = eventsOutput = await openOutputStream(target)
       events = target
     }
-    const written = await writeTo(target)(pipe(selected.source, ...built.stages, built.formatter) as AsyncIterable<string | Uint8Array>)
+    const written = await writeTo(target)((memory?.pipe(source) ?? pipe(source, ...built.stages, built.formatter)) as AsyncIterable<string | Uint8Array>)
     result = { ...summarize(built, written.closed), ...selected.stats }
+    if (dead !== undefined) result.deadLettered = dead.stats.written
+    if (follow !== undefined) result.file = file
+    if (memory !== undefined) {
+      result.memory = await memory.finish()
+      memory = undefined
+      context.onMemoryReport?.(result.memory)
+    }
+  } catch (err) {
+    if (memory !== undefined) context.onMemoryReport?.(await memory.finish(err))
+    throw err
   } finally {
-    if (errorsFd !== undefined) closeSync(errorsFd)
+    dead?.close()
+    if (lateFd !== undefined) closeSync(lateFd)
     if (eventsOutput !== undefined) await endStream(eventsOutput)
   }
   return result
+}
+
+// Not a literal, so that the CLI bundle leaves the memory code out (it costs start-up time to
+// every run) and loads it from dist/memory/ beside dist/cli.js when a memory option is given.
+const MEMORY_MODULE = './memory/run.js'
+
+function wantsMemory (o: PipelineOptions): boolean {
+  return o.heapCheck === true || o.maxHeap !== undefined || o.heapSnapshot !== undefined || o.profile !== undefined || o.lastReadings !== undefined ||
+    o.heapCheckEvery !== undefined || o.heapSnapshotEvery !== undefined
 }
 
 /** The counts of a built pipeline so far (also usable while it runs). */
@@ -323,8 +495,15 @@ export function summarize (built: BuiltPipeline, outputClosed = false): RunSumma
     emitted: built.formatter.stats.records,
     reasons,
     noTime: built.window?.stats.noTime ?? 0,
+    ...(built.window === undefined ? {} : { window: { ...built.window.stats } }),
+    ...multilineOf(built),
     outputClosed
   }
+}
+
+function multilineOf (built: BuiltPipeline): { multiline?: MultilineStats } {
+  const m = (built.parser as { multiline?: MultilineStats }).multiline
+  return m === undefined || m.lines === 0 ? {} : { multiline: { ...m } }
 }
 
 /** `summary lines=N malformed=M filtered=F emitted=E`, the line `--summary` prints. */

@@ -1,7 +1,10 @@
 import { SensorpipeError } from '../errors.js'
 
-/** Exit statuses of the CLI. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, sigint: 130, sigterm: 143 } as const
+/**
+ * Exit statuses of the CLI. `heap` (3): `--max-heap` stopped the run because the heap after
+ * garbage collection grew past the budget (docs/memory.md).
+ */
+export const EXIT = { ok: 0, failure: 1, usage: 2, heap: 3, sigint: 130, sigterm: 143 } as const
 
 /**
  * Prints an error as one line (no stack for user mistakes: bad options, missing files, bad
@@ -16,6 +19,7 @@ export function reportError (err: unknown, stderr: NodeJS.WritableStream = proce
   }
   if (SensorpipeError.is(err)) {
     stderr.write(`sensorpipe: ${err.message}\n`)
+    if (err.code === 'ERR_HEAP_BUDGET') return EXIT.heap
     return err.code === 'ERR_CONFIG' || err.code === 'ERR_EXPRESSION' ? EXIT.usage : EXIT.failure
   }
   const e = err as Error
