@@ -201,3 +201,25 @@ export async function tempDir (): Promise<{ path: string, file: (name: string) =
 export function lineBatch (lines: readonly string[], firstLine = 1): LineBatch {
   return LineBatch.of(lines, firstLine)
 }
+
+/**
+ * The reference framing the framer is tested against, written as plainly as possible: a BOM at
+ * the very start skipped, lines split at LF, one CR directly before an LF (or the end) dropped, a
+ * last line without LF kept. Returns each line's bytes (views of the input).
+ */
+export function referenceLines (bytes: Uint8Array): Buffer[] {
+  let b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+  if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3)
+  const out: Buffer[] = []
+  let start = 0
+  for (let i = 0; i <= b.length; i++) {
+    if (i === b.length && start === b.length) break
+    if (i === b.length || b[i] === 0x0a) {
+      let end = i
+      if (end > start && b[end - 1] === 0x0d) end--
+      out.push(b.subarray(start, end))
+      start = i + 1
+    }
+  }
+  return out
+}

@@ -2,7 +2,7 @@ import { ReadlineParser } from '@serialport/parser-readline'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { LineBatch, lines, type Rejection } from '../../src/index.js'
-import { chunksOf, collect, cutAt, fromItems, linesOf, stageContract } from '../helpers.js'
+import { chunksOf, collect, cutAt, fromItems, linesOf, referenceLines, stageContract } from '../helpers.js'
 
 const BOM = [0xef, 0xbb, 0xbf]
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
@@ -14,27 +14,8 @@ async function frame (chunks: Array<Uint8Array | string>, options: Parameters<ty
   return { out: linesOf(batches), batches, stage }
 }
 
-/**
- * The reference framing, written from the rules: skip a BOM at the very start; split the bytes
- * at LF (a trailing LF ends the last line, it does not start an empty one); drop one CR at the end
- * of each line; decode each line as UTF-8 with U+FFFD for invalid sequences.
- */
-function referenceLines (bytes: Uint8Array): Uint8Array[] {
-  let b = bytes
-  if (b.length >= 3 && b[0] === BOM[0] && b[1] === BOM[1] && b[2] === BOM[2]) b = b.subarray(3)
-  const out: Uint8Array[] = []
-  let start = 0
-  for (let i = 0; i <= b.length; i++) {
-    if (i === b.length && start === b.length) break
-    if (i === b.length || b[i] === 0x0a) {
-      let end = i
-      if (end > start && b[end - 1] === 0x0d) end--
-      out.push(b.subarray(start, end))
-      start = i + 1
-    }
-  }
-  return out
-}
+// The reference framing (referenceLines, test/helpers.ts) is written from the rules; each line
+// is then decoded as UTF-8 with U+FFFD for invalid sequences.
 const referenceText = (bytes: Uint8Array): string[] => referenceLines(bytes).map(l => decoder.decode(l))
 
 describe('lines(): values', () => {

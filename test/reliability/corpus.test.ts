@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { assertBuilt, CLI, type CliResult, finished, ROOT, STACK_FRAME, stderrLines, tempDir } from '../cli/helpers.js'
+import { referenceLines } from '../helpers.js'
 
 const CORPUS = join(ROOT, 'test', 'corpus')
 const SCRIPT = join(ROOT, 'scripts', 'make-corpus.mjs')
@@ -53,23 +54,6 @@ async function cli (file: string, args: string[], nodeArgs: string[] = []): Prom
   return { ...r, maxRss: Number(await readFile(rssFile, 'utf8').catch(() => 'NaN')) }
 }
 
-/** The lines of a file as the framer cuts them: BOM at the start skipped, split at LF, one CR before LF dropped. */
-function inputLines (bytes: Buffer): Buffer[] {
-  let b = bytes
-  if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3)
-  const out: Buffer[] = []
-  let start = 0
-  for (let i = 0; i <= b.length; i++) {
-    if (i === b.length && start === b.length) break
-    if (i === b.length || b[i] === 0x0a) {
-      let end = i
-      if (end > start && b[end - 1] === 0x0d) end--
-      out.push(b.subarray(start, end))
-      start = i + 1
-    }
-  }
-  return out
-}
 
 interface DeadRecord { stage: string, reason: string, line: number, raw: string, rawBase64?: string, truncated?: boolean }
 
@@ -115,7 +99,7 @@ describe('test/corpus', () => {
           const malformed = Number(/malformed=(\d+)/.exec(lines[0]!)![1])
           const records = (await readFile(dead, 'utf8')).split('\n').filter(l => l !== '').map(l => JSON.parse(l) as DeadRecord)
           expect(records).toHaveLength(malformed)
-          const input = inputLines(await readFile(path))
+          const input = referenceLines(await readFile(path))
           for (const rec of records) {
             const bytes = rec.rawBase64 !== undefined ? Buffer.from(rec.rawBase64, 'base64') : Buffer.from(rec.raw, 'utf8')
             const n = bytes.reduce((a, ch) => a + (ch === 0x0a ? 1 : 0), 0) // a multi-line CSV record

@@ -8,13 +8,12 @@ import { Readable } from 'node:stream'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { lines, parseCsv, parseJson, parseKeyValue, pipe, type Rejection, type RejectionHandler, runPipeline } from '../../src/index.js'
-import { cutAt, fromItems, tempDir } from '../helpers.js'
+import { cutAt, fromItems, referenceLines, tempDir } from '../helpers.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>
 beforeAll(async () => { tmp = await tempDir() })
 afterAll(async () => { await tmp.remove() })
 
-const BOM = [0xef, 0xbb, 0xbf]
 
 /** Input bytes: random pieces, some of them the tokens the parsers split and convert on. */
 const bytesArb = fc.array(fc.oneof(
@@ -26,23 +25,6 @@ const bytesArb = fc.array(fc.oneof(
 
 const cutsArb = fc.array(fc.nat(), { maxLength: 10 })
 
-/** The reference framing (test/framing/lines.test.ts): a BOM at the start skipped, split at LF, one CR before LF dropped. */
-function referenceLines (bytes: Uint8Array): Buffer[] {
-  let b = Buffer.from(bytes)
-  if (b.length >= 3 && b[0] === BOM[0] && b[1] === BOM[1] && b[2] === BOM[2]) b = b.subarray(3)
-  const out: Buffer[] = []
-  let start = 0
-  for (let i = 0; i <= b.length; i++) {
-    if (i === b.length && start === b.length) break
-    if (i === b.length || b[i] === 0x0a) {
-      let end = i
-      if (end > start && b[end - 1] === 0x0d) end--
-      out.push(b.subarray(start, end))
-      start = i + 1
-    }
-  }
-  return out
-}
 
 interface Seen { r: Rejection, bytes: Buffer }
 
