@@ -12,6 +12,7 @@
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { once } from 'node:events'
+import { prng } from './prng.mjs'
 
 const args = process.argv.slice(2)
 let out
@@ -25,17 +26,6 @@ for (let i = 0; i < args.length; i++) {
 if (out === undefined && large) { process.stderr.write('make-corpus: --large needs --out DIR (the large files are never committed)\n'); process.exit(2) }
 out ??= 'test/corpus'
 
-// mulberry32: small, fast, and the same on every platform.
-function prng (seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 // Lines as bytes: u() is UTF-8 text, b() is latin1 (one byte per char: '\xff' is the byte 0xff),
 // for bytes that are not valid UTF-8. Each takes its line ending (default LF).

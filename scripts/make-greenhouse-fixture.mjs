@@ -9,20 +9,10 @@
 // Prints what it wrote (lines, defects by kind) to stderr.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { prng } from './prng.mjs'
 
 const outPath = process.argv[2] ?? 'fixtures/greenhouse.csv'
 
-// mulberry32: small, fast, and the same on every platform.
-function prng (seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 const rand = prng(20240615)
 const uniform = (lo, hi) => lo + (hi - lo) * rand()
 // Box-Muller; one normal per call is plenty here.

@@ -3,6 +3,7 @@
 // sampled after a full GC (vitest passes --expose-gc to the forks) and must not grow with them.
 import { describe, expect, it } from 'vitest'
 import { lines, parseCsv, parseJson, parseKeyValue, pipe, type Rejection, toJsonLines, tumbling } from '../../src/index.js'
+import { prng } from '../../scripts/prng.mjs'
 
 const MiB = 1 << 20
 const gc = globalThis.gc
@@ -14,17 +15,6 @@ function memory (): number {
   return m.heapUsed + m.arrayBuffers
 }
 
-// mulberry32, as scripts/make-corpus.mjs.
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 describe('a 1 GiB line without a newline', () => {
   it('is dropped and counted as one too-long line, its first 256 bytes reported, with memory flat', async () => {

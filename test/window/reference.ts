@@ -81,13 +81,4 @@ export function latestRevisions (results: readonly SensorRecord[]): SensorRecord
 }
 
 /** A tiny deterministic PRNG (mulberry32) for the big generated inputs. */
-export function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { prng } from '../../scripts/prng.mjs'
