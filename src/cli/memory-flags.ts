@@ -1,21 +1,14 @@
 // The memory flags of `run` (docs/memory.md). Each maps one to one onto a PipelineOptions field
 // (`--max-heap` is `maxHeap`). Their code (src/memory/) is loaded only when one is given.
 import type { Argv } from 'yargs'
+import type { PipelineOptions } from '../pipeline.js'
 import type { MemoryReport } from '../memory/run.js'
-
-/** The parsed memory flags. */
-export interface MemoryArgs {
-  heapCheck?: boolean
-  heapCheckEvery?: string
-  maxHeap?: number
-  heapSnapshot?: string
-  heapSnapshotEvery?: string
-  profile?: string
-  lastReadings?: string
-}
 
 /** The memory flags' PipelineOptions names. */
 export const MEMORY_FLAGS = ['heapCheck', 'heapCheckEvery', 'maxHeap', 'heapSnapshot', 'heapSnapshotEvery', 'profile', 'lastReadings'] as const
+
+/** The parsed memory flags: the PipelineOptions fields of the same names. */
+export type MemoryArgs = Pick<PipelineOptions, typeof MEMORY_FLAGS[number]>
 
 /** Adds the memory flags. */
 export function memoryFlags (y: Argv, group = 'Memory:'): Argv {
@@ -27,14 +20,6 @@ export function memoryFlags (y: Argv, group = 'Memory:'): Argv {
     .option('heap-snapshot-every', { type: 'string', describe: 'Time between periodic heap snapshots [default: 1m]', group })
     .option('profile', { type: 'string', describe: 'Write a self-contained HTML report of heap use and throughput per stage over time (FILE.html)', group })
     .option('last-readings', { type: 'string', describe: 'Keep a weak view of the last reading per KEY (e.g. sensor), printed to stderr on SIGUSR1; it keeps no reading alive', group })
-}
-
-/** Copies the memory flags that were set from argv into the options. */
-export function applyMemoryFlags (argv: Record<string, unknown>, into: Record<string, unknown>): void {
-  for (const flag of MEMORY_FLAGS) {
-    const v = argv[flag]
-    if (v !== undefined) into[flag] = v
-  }
 }
 
 /** Prints what the memory flags produced: the heap-check table, the snapshot diff, the profile's path. */

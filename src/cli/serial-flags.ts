@@ -1,36 +1,7 @@
 // The serial-port and replay flags, shared by `run`, `record` and `replay`. Each maps one to one
 // onto a PipelineOptions field (`--reconnect-min` is `reconnectMin`); docs/serial.md explains them.
 import type { Argv } from 'yargs'
-import { EXIT } from './errors.js'
-
-/** The parsed serial flags (camel-cased, as yargs gives them). */
-export interface SerialArgs {
-  port?: string
-  baud?: number
-  dataBits?: 5 | 6 | 7 | 8
-  parity?: 'none' | 'even' | 'odd' | 'mark' | 'space'
-  stopBits?: 1 | 1.5 | 2
-  rtscts?: boolean
-  xonxoff?: boolean
-  init?: string
-  poll?: string
-  every?: string
-  keepFirstLine?: boolean
-  reconnectMin?: string
-  reconnectMax?: string
-  reconnectJitter?: number
-  reconnectAttempts?: number
-  bufferBytes?: number
-  overflow?: 'block' | 'drop-oldest' | 'drop-newest'
-}
-
-/** The parsed replay flags. */
-export interface ReplayArgs {
-  speed?: number
-  maxSpeed?: boolean
-  maxGap?: string
-  loop?: boolean
-}
+import type { PipelineOptions } from '../pipeline.js'
 
 /** The serial flags' PipelineOptions names. */
 export const SERIAL_FLAGS = ['port', 'baud', 'dataBits', 'parity', 'stopBits', 'rtscts', 'xonxoff', 'init', 'poll', 'every',
@@ -38,6 +9,10 @@ export const SERIAL_FLAGS = ['port', 'baud', 'dataBits', 'parity', 'stopBits', '
 
 /** The replay flags' PipelineOptions names. */
 export const REPLAY_FLAGS = ['speed', 'maxSpeed', 'maxGap', 'loop'] as const
+
+/** The parsed serial and replay flags: the PipelineOptions fields of the same names. */
+export type SerialArgs = Pick<PipelineOptions, typeof SERIAL_FLAGS[number]>
+export type ReplayArgs = Pick<PipelineOptions, typeof REPLAY_FLAGS[number]>
 
 /** Adds the serial source's flags (`--port` and what goes with it). */
 export function serialFlags (y: Argv, group = 'Serial port:'): Argv {
@@ -68,37 +43,4 @@ export function replayFlags (y: Argv, group = 'Replay:'): Argv {
     .option('max-speed', { type: 'boolean', describe: 'Play without waiting', group })
     .option('max-gap', { type: 'string', describe: 'Shorten recorded silences longer than this, e.g. 2s', group })
     .option('loop', { type: 'boolean', describe: 'Play again from the top after the end, until Ctrl-C', group })
-}
-
-/** Copies the given flags that were set from argv into an options object. */
-export function pick<T extends object> (argv: Record<string, unknown>, flags: readonly string[], into: T): T {
-  for (const flag of flags) {
-    const v = argv[flag]
-    if (v !== undefined) (into as Record<string, unknown>)[flag] = v
-  }
-  return into
-}
-
-/**
- * Runs `work` with a signal that Ctrl-C (SIGINT) or SIGTERM aborts, so the source ends and
- * everything already read is written; returns work's exit status, or 130 / 143 after a
- * signal. A second Ctrl-C stops at once.
- */
-export async function interruptible (work: (signal: AbortSignal) => Promise<number>): Promise<number> {
-  const controller = new AbortController()
-  let status: number | undefined
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (controller.signal.aborted) process.exit(sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm)
-    status = sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm
-    controller.abort()
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  try {
-    const result = await work(controller.signal)
-    return result === EXIT.ok ? status ?? result : result
-  } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
-  }
 }

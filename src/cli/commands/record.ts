@@ -5,7 +5,8 @@ import type { PipelineOptions } from '../../pipeline.js'
 import { recordTo } from '../../sources/record.js'
 import { selectSource } from '../../sources/select.js'
 import { EXIT, reportError } from '../errors.js'
-import { interruptible, pick, SERIAL_FLAGS, type SerialArgs, serialFlags } from '../serial-flags.js'
+import { SERIAL_FLAGS, type SerialArgs, serialFlags } from '../serial-flags.js'
+import { interruptible, pick } from '../shared.js'
 
 interface RecordArgs extends SerialArgs {
   out: string

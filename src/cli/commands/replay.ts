@@ -3,7 +3,8 @@ import type { PipelineOptions } from '../../pipeline.js'
 import { selectSource } from '../../sources/select.js'
 import { writeTo } from '../../sinks/write.js'
 import { EXIT, reportError } from '../errors.js'
-import { interruptible, pick, REPLAY_FLAGS, type ReplayArgs, replayFlags } from '../serial-flags.js'
+import { REPLAY_FLAGS, type ReplayArgs, replayFlags } from '../serial-flags.js'
+import { interruptible, pick } from '../shared.js'
 
 interface ReplayCommandArgs extends ReplayArgs {
   recording: string

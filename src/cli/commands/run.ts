@@ -4,7 +4,8 @@ import { formatSerialStats } from '../../sources/serial.js'
 import { EXIT, reportError } from '../errors.js'
 import { loadPipeline } from '../load-pipeline.js'
 import { REPLAY_FLAGS, replayFlags, type ReplayArgs, SERIAL_FLAGS, type SerialArgs, serialFlags } from '../serial-flags.js'
-import { applyMemoryFlags, memoryFlags, type MemoryArgs, printMemoryReport } from '../memory-flags.js'
+import { MEMORY_FLAGS, memoryFlags, type MemoryArgs, printMemoryReport } from '../memory-flags.js'
+import { interruptible, pick } from '../shared.js'
 import type { MemoryReport } from '../../memory/run.js'
 
 interface RunArgs extends SerialArgs, ReplayArgs, MemoryArgs {
@@ -94,35 +95,25 @@ export const runCommand: CommandModule<object, RunArgs> = {
 }
 
 async function run (argv: ArgumentsCamelCase<RunArgs>): Promise<number> {
-  const controller = new AbortController()
-  let status: number = EXIT.ok
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (controller.signal.aborted) process.exit(sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm) // a second Ctrl-C: stop now
-    status = sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm
-    controller.abort()
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  return await interruptible(async signal => await runWith(argv, signal))
+}
+
+async function runWith (argv: ArgumentsCamelCase<RunArgs>, signal: AbortSignal): Promise<number> {
   let memoryReport: MemoryReport | undefined
   try {
     let definition: PipelineDefinition | undefined
     if (argv.pipeline !== undefined) definition = await loadPipeline(argv.pipeline)
-    const options: PipelineOptions = { ...definition?.options }
-    for (const flag of [...OPTION_FLAGS, ...SOURCE_FLAGS]) {
-      const v = argv[flag]
-      if (v !== undefined) (options as Record<string, unknown>)[flag] = v
-    }
-    applyMemoryFlags(argv, options as Record<string, unknown>)
+    const options = pick<PipelineOptions>(argv, [...OPTION_FLAGS, ...SOURCE_FLAGS, ...MEMORY_FLAGS], { ...definition?.options })
     if (options.follow === true && (options.file === undefined || options.file === '-')) {
       process.stderr.write('sensorpipe: --follow needs --file PATH\n')
       return EXIT.usage
     }
     if (definition?.main !== undefined) {
       // A pipeline that is a script (pipelines/weak-store.ts): it runs itself.
-      await definition.main({ options, signal: controller.signal, stdout: process.stdout, stderr: process.stderr })
-      return status
+      await definition.main({ options, signal, stdout: process.stdout, stderr: process.stderr })
+      return EXIT.ok
     }
-    const summary = await runPipeline(options, { signal: controller.signal, onTruncate: reportTruncation, onMemoryReport: r => { memoryReport = r } }, definition)
+    const summary = await runPipeline(options, { signal, onTruncate: reportTruncation, onMemoryReport: r => { memoryReport = r } }, definition)
     if (argv.summary === true) {
       process.stderr.write(formatSummary(summary) + '\n')
       const reasons = Object.entries(summary.reasons).map(([k, v]) => `${k}=${v}`).join(' ')
@@ -140,13 +131,10 @@ async function run (argv: ArgumentsCamelCase<RunArgs>): Promise<number> {
       if (f !== undefined && f.truncated + f.rotated > 0) process.stderr.write(`file truncated=${f.truncated} rotated=${f.rotated} dropped-cut=${f.cutLines}\n`)
     }
     if (memoryReport !== undefined) await printMemoryReport(memoryReport)
-    return status
+    return EXIT.ok
   } catch (err) {
     if (memoryReport !== undefined) await printMemoryReport(memoryReport)
     return reportError(err)
-  } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
   }
 }
 
