@@ -26,4 +26,16 @@ await build({
   legalComments: 'none',
   logLevel: 'warning'
 })
+// The parse worker (src/worker/parse-worker.ts), loaded by the CLI from beside dist/cli.js.
+await build({
+  entryPoints: ['src/worker/parse-worker.ts'],
+  outfile: 'dist/parse-worker.js',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning'
+})
 chmodSync('dist/cli.js', 0o755)

@@ -24,6 +24,8 @@ export { parseJson, type ParseJsonOptions, type ParseJsonStage } from './parse/j
 export { parseKeyValue, type ParseKeyValueOptions, type ParseKeyValueStage } from './parse/key-value.js'
 export { parseColumns, parseFloatStrict, parseIntStrict, parseIsoTime, type Column, type ColumnType } from './parse/columns.js'
 export type { OnError, ParseStats } from './parse/reject.js'
+export { frameAndParse, type ParseOptions, type ParserStage } from './parse/from-options.js'
+export { parseInWorker, type ParseInWorkerOptions, type ParsedInWorker } from './worker/parallel.js'
 
 export { filter, where, type FilterStats, type FilterStage } from './filter/filter.js'
 export { compileExpression, type CompiledExpression, type Evaluator } from './filter/expression.js'

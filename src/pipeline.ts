@@ -1,13 +1,12 @@
-import { closeSync, openSync, writeSync, type WriteStream } from 'node:fs'
+import { closeSync, openSync, statSync, writeSync, type WriteStream } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import type { Readable, Writable } from 'node:stream'
-import { ConfigError, RejectedInputError, SinkError } from './errors.js'
+import { ConfigError, SinkError } from './errors.js'
 import { where } from './filter/filter.js'
-import { lines } from './framing/lines.js'
-import { type MultilineStats, parseCsv } from './parse/csv.js'
-import { parseJson } from './parse/json.js'
-import { parseKeyValue } from './parse/key-value.js'
-import type { ParseStats } from './parse/reject.js'
-import type { LineBatch } from './batch/line-batch.js'
+import type { lines } from './framing/lines.js'
+import type { MultilineStats } from './parse/csv.js'
+import { errorPolicy, formatOf, frameAndParse, type ParserStage } from './parse/from-options.js'
+import { parseInWorker } from './worker/parallel.js'
 import type { RecordBatch } from './batch/record-batch.js'
 import { pipe } from './pipe.js'
 import { type FormatStage, toCsv, toJsonLines } from './sinks/format.js'
@@ -17,7 +16,7 @@ import type { ReplayStats } from './sources/replay.js'
 import { endStream, openOutputStream, selectSource } from './sources/select.js'
 import type { SerialEvent, SerialStats } from './sources/serial.js'
 import { wholeLines, type WholeLinesSource } from './sources/whole-lines.js'
-import type { Rejection, RejectionHandler, SensorRecord, Stage } from './types.js'
+import type { RejectionHandler, SensorRecord, Stage } from './types.js'
 import type { LatePolicy, WindowStage, WindowStats } from './window/common.js'
 import type { MemoryReport, MemoryRun } from './memory/run.js'
 import { session } from './window/session.js'
@@ -33,6 +32,13 @@ export interface PipelineOptions {
   file?: string
   /** Keep reading appended data (`tail -f`). (`--follow`) */
   follow?: boolean
+  /**
+   * Threads: 1 reads, frames and parses on the main thread; 2 does that on a worker thread
+   * ({@link parseInWorker}) while the main thread filters, windows and writes. Default: 2 for a
+   * CSV file of at least 16 MiB on a machine with two cores or more (not followed, no memory
+   * option), else 1. (`--threads`)
+   */
+  threads?: number
   /** Framer bound, in bytes. (`--max-line-bytes`, {@link lines}) */
   maxLineBytes?: number
   /** Input format: `csv`, `json` (JSON lines) or `kv` (key=value). Default: csv when `columns` or `header` is given, else json. (`--format`) */
@@ -266,7 +272,7 @@ export function definePipeline (definition: PipelineDefinition): PipelineDefinit
 /** A built, not yet started pipeline: its record stages in order and their live stats. */
 export interface BuiltPipeline {
   framer: ReturnType<typeof lines>
-  parser: Stage<LineBatch | string[], RecordBatch> & { readonly stats: ParseStats }
+  parser: ParserStage
   filter: ReturnType<typeof where> | undefined
   window: WindowStage | undefined
   /** Every stage from bytes to records: framer, parser, filter, window, extra stages. */
@@ -281,27 +287,8 @@ export interface BuiltPipeline {
  */
 export function buildPipeline (options: PipelineOptions, extra: { stages?: PipelineDefinition['stages'], onRejected?: RejectionHandler, onLate?: (r: SensorRecord) => void } = {}): BuiltPipeline {
   const o = options
-  const format = o.format ?? (o.columns !== undefined || o.header === true ? 'csv' : 'json')
-  if (!['csv', 'json', 'kv'].includes(format)) throw new ConfigError(`unknown format "${format}" (use csv, json or kv)`)
-  if (o.quotedNewlines === true && format !== 'csv') throw new ConfigError('--quoted-newlines applies to csv input')
-  const policy = errorPolicy(o)
-  // With `fail` and a dead-letter file, the line that stops the run is written first.
-  const rejected = extra.onRejected
-  const handler: RejectionHandler | undefined = rejected !== undefined && policy.fail
-    ? (r, bytes) => { rejected(r, bytes); failOnTooLong(r) }
-    : rejected
-  const onError = handler ?? (policy.fail ? 'fail' : 'skip')
-  const framer = lines({ maxLineBytes: o.maxLineBytes, onError: handler ?? (policy.fail ? failOnTooLong : undefined) })
-  let parser: BuiltPipeline['parser']
-  if (format === 'csv') {
-    if (o.columns === undefined && o.header !== true) throw new ConfigError('csv input needs --columns (name:type,...) or --header')
-    parser = parseCsv({ columns: o.columns, header: o.header === true, delimiter: o.delimiter, onError, quotedNewlines: o.quotedNewlines === true, maxRecordBytes: o.maxLineBytes })
-  } else if (format === 'kv') {
-    parser = parseKeyValue({ columns: o.columns, onError })
-  } else {
-    if (o.columns !== undefined) throw new ConfigError('--columns applies to csv and kv input, not json')
-    parser = parseJson({ onError })
-  }
+  const { framer, parser } = frameAndParse(o, extra.onRejected)
+  if (o.threads !== undefined && o.threads !== 1 && o.threads !== 2) throw new ConfigError(`--threads must be 1 or 2, got ${String(o.threads)}`)
   const stages: Array<Stage<any, any>> = [framer, parser]
   const filterStage = o.where === undefined ? undefined : where(o.where)
   if (filterStage !== undefined) stages.push(filterStage)
@@ -352,25 +339,6 @@ function windowFor (o: PipelineOptions, onLate: ((r: SensorRecord) => void) | un
   if (o.session !== undefined) return session({ gap: o.session, ...timed })
   if (o.slide !== undefined) return sliding({ size: o.window!, slide: o.slide, ...timed })
   return tumbling({ size: o.window, ...timed })
-}
-
-function failOnTooLong (r: Rejection): void {
-  throw new RejectedInputError(`line ${r.line}: ${r.detail}`, r.line, r.reason)
-}
-
-// `onError` and `errors` read together: stop at the first rejection or not, and the dead-letter
-// file, if any (`errors` is another way to name it).
-function errorPolicy (o: PipelineOptions): { fail: boolean, deadLetter: string | undefined } {
-  const v: unknown = o.onError
-  let file: string | undefined
-  if (typeof v === 'string' && v.startsWith('dead-letter:') && v.length > 12) file = v.slice(12)
-  else if (v !== undefined && v !== 'skip' && v !== 'fail') throw new ConfigError(`--on-error must be skip, fail or dead-letter:FILE, got ${JSON.stringify(v)}`)
-  if (o.errors !== undefined) {
-    if (typeof o.errors !== 'string' || o.errors === '') throw new ConfigError('--errors needs a file name')
-    if (file !== undefined && file !== o.errors) throw new ConfigError(`--errors ${o.errors} and --on-error dead-letter:${file} name two dead-letter files: give one`)
-    file = o.errors
-  }
-  return { fail: v === 'fail', deadLetter: file }
 }
 
 // With typed columns, the time field is the one `time` column, when there is exactly one.
@@ -449,13 +417,17 @@ export async function runPipeline (options: PipelineOptions, context: RunContext
     }
     const selected = selectSource(options, { signal: context.signal, stdin: context.stdin, onEvent, onTruncate })
     const source = options.follow === true ? follow = wholeLines(selected.source, (options.maxLineBytes ?? 65536) + 2) : selected.source
+    // With a parse worker the stages from the framer to the parser run there; their counters
+    // are the worker's, copied into built.framer.stats and built.parser.stats as batches arrive.
+    const parsed = threadsFor(options) === 2 ? parseInWorker(options.file!, options, { onRejected, signal: context.signal, into: built }) : undefined
     let target: string | Writable = options.output === undefined || options.output === '-' ? context.stdout ?? process.stdout : options.output
     if (onEvent !== undefined) {
       // Events and records share one stream, so a file output is opened here instead of by writeTo.
       if (typeof target === 'string') target = eventsOutput = await openOutputStream(target)
       events = target
     }
-    const written = await writeTo(target)((memory?.pipe(source) ?? pipe(source, ...built.stages, built.formatter)) as AsyncIterable<string | Uint8Array>)
+    const stream = parsed !== undefined ? pipe(parsed, ...built.stages.slice(2), built.formatter) : memory?.pipe(source) ?? pipe(source, ...built.stages, built.formatter)
+    const written = await writeTo(target)(stream as AsyncIterable<string | Uint8Array>)
     result = { ...summarize(built, written.closed), ...selected.stats }
     if (dead !== undefined) result.deadLettered = dead.stats.written
     if (follow !== undefined) result.file = file
@@ -473,6 +445,27 @@ export async function runPipeline (options: PipelineOptions, context: RunContext
     if (eventsOutput !== undefined) await endStream(eventsOutput)
   }
   return result
+}
+
+// Files smaller than this are parsed on the main thread: starting a worker costs about 30 ms.
+const WORKER_MIN_BYTES = 16 << 20
+
+// 1 or 2 threads for a run (see PipelineOptions.threads); 2 only where a parse worker fits.
+function threadsFor (o: PipelineOptions): 1 | 2 {
+  const t = o.threads
+  if (t === 1) return 1
+  const fits = o.file !== undefined && o.file !== '-' && o.follow !== true && !wantsMemory(o)
+  if (t === 2) {
+    if (!fits) throw new ConfigError('--threads 2 parses a file on a second thread: it needs --file PATH, without --follow or a memory option')
+    return 2
+  }
+  if (!fits || formatOf(o) !== 'csv' || availableParallelism() < 2) return 1
+  try {
+    const st = statSync(o.file!)
+    return st.isFile() && st.size >= WORKER_MIN_BYTES ? 2 : 1
+  } catch {
+    return 1 // the source reports the error when it opens the file
+  }
 }
 
 // Not a literal, so that the CLI bundle leaves the memory code out (it costs start-up time to

@@ -1,0 +1,145 @@
+import { Worker } from 'node:worker_threads'
+import type { RecordBatch } from '../batch/record-batch.js'
+import { ConfigError, RejectedInputError, SensorpipeError, SinkError, SourceError } from '../errors.js'
+import type { LinesStats } from '../framing/lines.js'
+import type { MultilineStats } from '../parse/csv.js'
+import { frameAndParse, type ParseOptions } from '../parse/from-options.js'
+import type { ParseStats } from '../parse/reject.js'
+import type { RejectionHandler, SourceOptions } from '../types.js'
+import { positiveInteger } from '../util/validate.js'
+import { fromWire, type WireError, type WireStats, type WorkerInit, type WorkerMessage } from './wire.js'
+
+export interface ParseInWorkerOptions extends SourceOptions {
+  /** Receives each rejected line, on this thread, in input order (a dead-letter writer). */
+  onRejected?: RejectionHandler
+  /** Bytes read per chunk (see fromFile). */
+  chunkBytes?: number
+  /** Record batches parsed ahead of the consumer, at most. Default 4. */
+  window?: number
+  /** Counters to keep up to date instead of new ones: a built pipeline's framer and parser (runPipeline passes its own). */
+  into?: { framer: { readonly stats: LinesStats }, parser: { readonly stats: ParseStats } }
+}
+
+/** A file parsed on a worker thread: the record batches, and the framer's and parser's live counters. */
+export interface ParsedInWorker extends AsyncIterable<RecordBatch> {
+  readonly stats: { framer: LinesStats, parser: ParseStats, multiline: MultilineStats }
+}
+
+// The worker's code: beside this module (dist/worker/ for the library, dist/ for the CLI bundle).
+const WORKER_URL = new URL('./parse-worker.js', import.meta.url)
+
+/**
+ * Reads a file, frames it and parses it on a worker thread, so that framing and parsing use
+ * the second core while this thread filters, windows and writes. The same stages run as in
+ * `pipe(fromFile(path), lines(...), parseCsv(...))` (built from the same options by
+ * `frameAndParse`), so the batches, counters and rejections are the same; only the thread
+ * differs. Memory is bounded: at most `window` batches (one file chunk each) are parsed ahead
+ * of the consumer, and the worker waits for the consumer before reading on. Breaking out of
+ * the loop, an error, or aborting `signal` stops the worker. Counters in `stats` are updated as
+ * each batch arrives. Columnar batches (typed CSV) cross threads without copying their numbers;
+ * row batches (JSON lines, key=value) are cloned, which costs more than it saves.
+ *
+ * @example
+ * ```ts
+ * const parsed = parseInWorker('big.csv', { columns: 'ts:time,sensor:string,value:float' })
+ * for await (const batch of pipe(parsed, where('value > 0'), tumbling({ size: '1s', time: 'ts', key: 'sensor' }))) { ... }
+ * console.error(parsed.stats.parser.malformed, 'malformed')
+ * ```
+ */
+export function parseInWorker (path: string, options: ParseOptions = {}, run: ParseInWorkerOptions = {}): ParsedInWorker {
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError('"path" must be a non-empty string')
+  // Validate here, before anything starts: the worker builds the same stages from the same options.
+  const built = frameAndParse(options)
+  const { framer, parser } = run.into ?? built
+  const window = positiveInteger('window', run.window ?? 4)
+  const chunkBytes = run.chunkBytes === undefined ? undefined : positiveInteger('chunkBytes', run.chunkBytes)
+  const { onRejected, signal } = run
+  if (onRejected !== undefined && typeof onRejected !== 'function') throw new TypeError('"onRejected" must be a function')
+  const stats = { framer: framer.stats, parser: parser.stats, multiline: (parser as { multiline?: MultilineStats }).multiline ?? { records: 0, lines: 0 } }
+  const update = (s: WireStats): void => {
+    Object.assign(stats.framer, s.framer)
+    const { reasons, ...counts } = s.parser
+    Object.assign(stats.parser, counts)
+    Object.assign(stats.parser.reasons, reasons)
+    if (s.multiline !== undefined) Object.assign(stats.multiline, s.multiline)
+  }
+
+  async function * parsedInWorker (): AsyncGenerator<RecordBatch> {
+    if (signal?.aborted === true) return
+    const init: WorkerInit = { path, chunkBytes, options: plain(options), forwardRejections: onRejected !== undefined, window }
+    const worker = new Worker(WORKER_URL, { workerData: init, stdout: false, stderr: false })
+    const queue: Array<WorkerMessage | { t: 'exit', code: number } | { t: 'abort' }> = []
+    let head = 0
+    let notify: (() => void) | undefined
+    const push = (m: typeof queue[number]): void => {
+      queue.push(m)
+      const n = notify
+      notify = undefined
+      n?.()
+    }
+    worker.on('message', (m: WorkerMessage) => push(m))
+    worker.on('error', err => push({ t: 'error', error: { name: 'Error', code: undefined, message: err.stack ?? String(err) }, stats: snapshot() }))
+    worker.on('exit', code => push({ t: 'exit', code }))
+    const onAbort = (): void => push({ t: 'abort' })
+    signal?.addEventListener('abort', onAbort, { once: true })
+    const snapshot = (): WireStats => ({ framer: stats.framer, parser: stats.parser, multiline: stats.multiline })
+    try {
+      for (;;) {
+        while (head === queue.length) await new Promise<void>(resolve => { notify = resolve })
+        const m = queue[head]!
+        queue[head++] = undefined as never
+        if (head > 64 && head * 2 > queue.length) { queue.splice(0, head); head = 0 }
+        switch (m.t) {
+          case 'rejected':
+            onRejected!(m.rejection, m.bytes)
+            break
+          case 'batch':
+            update(m.stats)
+            worker.postMessage(1)
+            yield fromWire(m)
+            break
+          case 'end':
+            update(m.stats)
+            return
+          case 'error':
+            update(m.stats)
+            throw fromWireError(m.error)
+          case 'abort':
+            // Stop reading: what was already parsed and queued is not passed on, and the
+            // counters stay those of the last batch passed on.
+            return
+          case 'exit':
+            throw new SourceError('ERR_WORKER_EXIT', `the parse worker for ${path} stopped unexpectedly (exit code ${m.code})`, { path })
+        }
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+      await worker.terminate()
+    }
+  }
+  return Object.assign(parsedInWorker(), { stats })
+}
+
+// The options as plain data (a clone would fail on a function; none of these is one).
+function plain (o: ParseOptions): ParseOptions {
+  const { maxLineBytes, format, columns, header, delimiter, quotedNewlines, onError, errors } = o
+  return { maxLineBytes, format, columns, header, delimiter, quotedNewlines, onError, errors }
+}
+
+// The worker's error, as the class it had there.
+function fromWireError (e: WireError): Error {
+  switch (e.name) {
+    case 'RejectedInputError': return new RejectedInputError(e.message, e.line ?? 0, e.reason ?? '')
+    case 'SourceError': return new SourceError(e.code ?? 'ERR_SOURCE', e.message, { path: e.path })
+    case 'SinkError': return new SinkError(e.code ?? 'ERR_SINK', e.message)
+    case 'ConfigError': return new ConfigError(e.message)
+    default: {
+      if (e.code !== undefined) {
+        const err = new SensorpipeError(e.code, e.message)
+        err.name = e.name
+        return err
+      }
+      return new Error(e.message)
+    }
+  }
+}
