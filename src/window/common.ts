@@ -209,6 +209,9 @@ export class ResultLayout {
       ...(spec.markPartial ? ['partial'] : []), ...(revision ? ['revision'] : [])]
   }
 
+  /** Results per batch lately: the columns of the next batch are made this long up front. */
+  capacity = 0
+
   results (): Results { return new Results(this) }
 }
 
@@ -224,7 +227,15 @@ export class Results {
   readonly #revision: boolean
   readonly #stats: WindowStats
   constructor (readonly layout: ResultLayout) {
-    this.cols = layout.names.map(() => [])
+    // Two allocation sites: V8 remembers, per array literal, the most general element kind its
+    // arrays ever held, so one site shared with the key columns (strings) would make every
+    // number column an array of boxed numbers.
+    const kinds = [...(layout.hasEnd ? [true, true] : [true]), ...layout.spec.keyFields.map(() => false),
+      ...layout.spec.aggs.map(a => NUMERIC.has(a.fn) || a.fn.startsWith('p')), ...(layout.spec.markPartial ? [false] : []), ...(layout.revision ? [false] : [])]
+    // Made as long as lately needed (and trimmed in batch()): growing by push would allocate
+    // each column about three times over.
+    const cap = layout.capacity
+    this.cols = kinds.map(numeric => numeric ? numberColumn(cap) : valueColumn(cap))
     this.#fns = layout.spec.aggs.map(a => a.fn)
     this.#accIndex = layout.spec.accIndex
     this.#hasEnd = layout.hasEnd
@@ -238,25 +249,47 @@ export class Results {
     const cols = this.cols
     const fns = this.#fns
     const accIndex = this.#accIndex
+    const n = this.n
     let j = 0
-    cols[j++]!.push(window)
-    if (this.#hasEnd) cols[j++]!.push(end)
-    for (let k = 0; k < this.#nk; k++) cols[j++]!.push(st.keys[k] ?? null)
+    cols[j++]![n] = window
+    if (this.#hasEnd) cols[j++]![n] = end
+    for (let k = 0; k < this.#nk; k++) cols[j++]![n] = st.keys[k] ?? null
     for (let a = 0; a < fns.length; a++) {
       const f = accIndex[a]!
-      cols[j++]!.push(aggregateValue(fns[a]!, st.count, f < 0 ? undefined : st.accs[f]))
+      const acc = f < 0 ? undefined : st.accs[f]
+      const fn = fns[a]!
+      const col = cols[j++]!
+      // The plain numeric aggregates inline: a double returned from a call is boxed, and this
+      // runs for every value of every result.
+      if (acc !== undefined && acc.n > 0) {
+        if (fn === 'mean') { col[n] = acc.sum / acc.n; continue }
+        if (fn === 'min') { col[n] = acc.min; continue }
+        if (fn === 'max') { col[n] = acc.max; continue }
+        if (fn === 'sum') { col[n] = acc.sum; continue }
+      }
+      col[n] = aggregateValue(fn, st.count, acc)
     }
-    if (this.#partial) cols[j++]!.push(partial)
-    if (this.#revision) cols[j++]!.push(st.seq)
+    if (this.#partial) cols[j++]![n] = partial
+    if (this.#revision) cols[j++]![n] = st.seq
     this.n++
     this.#stats.emitted++
     if (partial) this.#stats.partial++
   }
 
   batch (): RecordBatch | undefined {
-    return this.n === 0 ? undefined : RecordBatch.fromColumns(this.layout.names, this.cols, this.n)
+    const n = this.n
+    const layout = this.layout
+    layout.capacity = n > layout.capacity ? n + (n >> 2) : (layout.capacity + n) >> 1
+    if (n === 0) return undefined
+    for (const col of this.cols) if (col.length > n) col.length = n
+    return RecordBatch.fromColumns(layout.names, this.cols, n)
   }
 }
+
+// The aggregates whose values are numbers (or, rarely, null).
+const NUMERIC = new Set<string>(['count', 'sum', 'mean', 'min', 'max', 'variance', 'stddev', 'delta', 'rate'])
+function numberColumn (cap: number): unknown[] { return cap === 0 ? [] : new Array<unknown>(cap).fill(0.5) }
+function valueColumn (cap: number): unknown[] { return cap === 0 ? [] : new Array<unknown>(cap).fill(null) }
 
 /** Reads the key of each row of one batch, for the general (not dictionary-cached) paths. */
 export class BatchKeys {
