@@ -1,6 +1,6 @@
 import { asRecordBatch, type RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord, Stage } from '../types.js'
-import { compileExpression } from './expression.js'
+import { compileExpression, type SelectionProgram } from './expression.js'
 
 /** Live counters of a filter stage. */
 export interface FilterStats {
@@ -12,21 +12,20 @@ export interface FilterStats {
 
 export type FilterStage = Stage<RecordBatch | SensorRecord[], RecordBatch> & { readonly stats: FilterStats }
 
-// Keeps the rows of each batch that pass `test(batch)(i)`; shared by filter and where.
-function selecting (test: (batch: RecordBatch) => (i: number) => unknown): FilterStage {
+// Keeps the rows of each batch that `program` keeps out of all of them; shared by filter and where.
+function selecting (program: SelectionProgram): FilterStage {
   const stats: FilterStats = { kept: 0, dropped: 0 }
-  let keep = new Uint32Array(1024)
+  let sel = new Uint32Array(1024)
   async function * filterStage (batches: AsyncIterable<RecordBatch | SensorRecord[]>): AsyncGenerator<RecordBatch> {
     for await (const input of batches) {
       const batch = asRecordBatch(input)
       const n = batch.length
-      if (keep.length < n) keep = new Uint32Array(n)
-      const pass = test(batch)
-      let k = 0
-      for (let i = 0; i < n; i++) if (pass(i) === true) keep[k++] = i
+      if (sel.length < n) sel = new Uint32Array(n)
+      for (let i = 0; i < n; i++) sel[i] = i
+      const k = program(batch, sel, n)
       stats.kept += k
       stats.dropped += n - k
-      if (k > 0) yield batch.select(keep, k)
+      if (k > 0) yield batch.select(sel, k)
     }
   }
   return Object.assign(filterStage, { stats })
@@ -46,13 +45,23 @@ function selecting (test: (batch: RecordBatch) => (i: number) => unknown): Filte
  */
 export function filter (predicate: (record: SensorRecord) => unknown): FilterStage {
   if (typeof predicate !== 'function') throw new TypeError('"predicate" must be a function')
-  return selecting(batch => i => Boolean(predicate(batch.row(i))))
+  return selecting((batch, sel, n) => {
+    let k = 0
+    for (let j = 0; j < n; j++) {
+      const i = sel[j]!
+      if (predicate(batch.row(i))) sel[k++] = i
+    }
+    return k
+  })
 }
 
 /**
  * A filter by a `--where` expression (see {@link compileExpression} for the language), evaluated
- * on columns: a numeric field of a typed batch is read unboxed. A bad expression throws
- * `ExpressionError` at build time, pointing at the column.
+ * on columns: on a typed batch, a comparison of a numeric field with a number is one loop over
+ * the column that narrows a selection of rows, `&&` runs its right side only on the rows its left
+ * side kept, and what cannot run on columns is evaluated row by row on the rows still selected.
+ * Holds one selection array (and one more per `!` or `||`) the size of the largest batch. A bad
+ * expression throws `ExpressionError` at build time, pointing at the column.
  *
  * @example
  * ```ts
@@ -60,7 +69,6 @@ export function filter (predicate: (record: SensorRecord) => unknown): FilterSta
  * ```
  */
 export function where (expression: string): FilterStage {
-  const { bind } = compileExpression(expression)
-  return selecting(bind)
+  return selecting(compileExpression(expression).refine)
 }
 
