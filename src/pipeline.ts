@@ -1,11 +1,10 @@
-import { closeSync, openSync, statSync, writeSync, type WriteStream } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import { closeSync, openSync, writeSync, type WriteStream } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
 import { ConfigError, SinkError } from './errors.js'
 import { where } from './filter/filter.js'
 import type { lines } from './framing/lines.js'
 import type { MultilineStats } from './parse/csv.js'
-import { errorPolicy, formatOf, frameAndParse, type ParserStage } from './parse/from-options.js'
+import { errorPolicy, frameAndParse, type ParserStage } from './parse/from-options.js'
 import { parseInWorker } from './worker/parallel.js'
 import type { RecordBatch } from './batch/record-batch.js'
 import { pipe } from './pipe.js'
@@ -33,10 +32,10 @@ export interface PipelineOptions {
   /** Keep reading appended data (`tail -f`). (`--follow`) */
   follow?: boolean
   /**
-   * Threads: 1 reads, frames and parses on the main thread; 2 does that on a worker thread
-   * ({@link parseInWorker}) while the main thread filters, windows and writes. Default: 2 for a
-   * CSV file of at least 16 MiB on a machine with two cores or more (not followed, no memory
-   * option), else 1. (`--threads`)
+   * Threads: 1 (the default) reads, frames and parses on the main thread; 2 does that on a worker
+   * thread ({@link parseInWorker}) while the main thread filters, windows and writes: faster on
+   * big files, at the cost of a second heap (docs/performance.md). Needs `file`, without
+   * `follow` or a memory option. (`--threads`)
    */
   threads?: number
   /** Framer bound, in bytes. (`--max-line-bytes`, {@link lines}) */
@@ -447,25 +446,13 @@ export async function runPipeline (options: PipelineOptions, context: RunContext
   return result
 }
 
-// Files smaller than this are parsed on the main thread: starting a worker costs about 30 ms.
-const WORKER_MIN_BYTES = 16 << 20
-
-// 1 or 2 threads for a run (see PipelineOptions.threads); 2 only where a parse worker fits.
+// 1 or 2 threads for a run (see PipelineOptions.threads): 2 only where a parse worker fits.
 function threadsFor (o: PipelineOptions): 1 | 2 {
-  const t = o.threads
-  if (t === 1) return 1
-  const fits = o.file !== undefined && o.file !== '-' && o.follow !== true && !wantsMemory(o)
-  if (t === 2) {
-    if (!fits) throw new ConfigError('--threads 2 parses a file on a second thread: it needs --file PATH, without --follow or a memory option')
-    return 2
+  if (o.threads !== 2) return 1
+  if (o.file === undefined || o.file === '-' || o.follow === true || wantsMemory(o)) {
+    throw new ConfigError('--threads 2 parses a file on a second thread: it needs --file PATH, without --follow or a memory option')
   }
-  if (!fits || formatOf(o) !== 'csv' || availableParallelism() < 2) return 1
-  try {
-    const st = statSync(o.file!)
-    return st.isFile() && st.size >= WORKER_MIN_BYTES ? 2 : 1
-  } catch {
-    return 1 // the source reports the error when it opens the file
-  }
+  return 2
 }
 
 // Not a literal, so that the CLI bundle leaves the memory code out (it costs start-up time to

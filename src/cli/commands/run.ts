@@ -58,7 +58,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     .option('follow', { type: 'boolean', describe: 'Keep reading data appended to --file, like tail -f', group: 'Source:' })
     .option('replay', { type: 'string', describe: 'Read a recording made by sensorpipe record, at its pace (see Replay:)', group: 'Source:' })
     .option('max-line-bytes', { type: 'number', describe: 'Longest line kept; longer lines are dropped and counted [default: 65536]', group: 'Source:' })
-    .option('threads', { type: 'number', describe: 'Threads: 1, or 2 to read and parse --file on a second thread [default: 2 for a CSV file of 16 MiB or more]', group: 'Source:' })
+    .option('threads', { type: 'number', describe: 'Threads: 1, or 2 to read and parse --file on a second thread (faster on big files, more memory) [default: 1]', group: 'Source:' })
     .option('format', { choices: ['csv', 'json', 'kv'] as const, describe: 'Input format [default: csv with --columns/--header, else json]', group: 'Parse:' })
     .option('columns', { type: 'string', describe: 'Typed columns: name:type,... (int, float, string, bool, time, time:s; ? = optional)', group: 'Parse:' })
     .option('header', { type: 'boolean', describe: 'CSV: the first line names the columns', group: 'Parse:' })
