@@ -9,6 +9,7 @@
 //
 //   npm run bench                 both fixtures (about a minute)
 //   BENCH_QUICK=1 npm run bench   2M fixture only
+//   BENCH_THREADS=2 npm run bench the same with --threads 2 (parsing on a worker thread)
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -20,7 +21,8 @@ const cli = join(root, 'dist', 'cli.js')
 if (!existsSync(cli)) { console.error('bench: build first (npm run build)'); process.exit(2) }
 const ARGS = ['run', '--file', '{}', '--format', 'csv', '--columns', 'ts:time,sensor:string,value:float',
   '--where', 'value >= -40 && value <= 125', '--key', 'sensor', '--time', 'ts', '--window', '1s',
-  '--agg', 'count,mean,min,max', '--summary']
+  '--agg', 'count,mean,min,max', '--summary', ...(process.env.BENCH_THREADS ? ['--threads', process.env.BENCH_THREADS] : [])]
+const LABEL = process.env.BENCH_THREADS ? `sensorpipe --threads ${process.env.BENCH_THREADS}` : 'sensorpipe'
 
 if (existsSync(join(shared, 'run-one.sh'))) withHarness()
 else alone()
@@ -30,7 +32,7 @@ function withHarness () {
   const runs = [['2m', []], ...(process.env.BENCH_QUICK ? [] : [['20m', ['--fixture', '20m', '-n', '1', '--warmup', '0', '--no-check']]])]
   for (const [fixture, extra] of runs) {
     console.error(`bench: reference job on the ${fixture} fixture (run-one.sh --vs js-tuned)...`)
-    const r = spawnSync(join(shared, 'run-one.sh'), ['--normalize', '--label', `sensorpipe ${fixture}`, '--vs', 'js-tuned', ...extra, '--', process.execPath, cli, ...ARGS],
+    const r = spawnSync(join(shared, 'run-one.sh'), ['--normalize', '--label', `${LABEL} ${fixture}`, '--vs', 'js-tuned', ...extra, '--', process.execPath, cli, ...ARGS],
       { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 })
     process.stderr.write(r.stdout.split('\n').filter(l => /median A\/js-tuned|ALL AGREE|FAIL|summary/.test(l)).join('\n') + '\n')
     if (r.status !== 0) { process.stderr.write(r.stdout + r.stderr); process.exit(r.status ?? 1) }
@@ -45,7 +47,7 @@ function withHarness () {
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
   const cell = (row, i) => row?.split('|').map(s => s.trim())[i] ?? ''
   const sp2 = rows.find(r => r.fixture === '2m'); const sp20 = rows.find(r => r.fixture === '20m')
-  console.log(`| **sensorpipe** | ${cell(sp2?.row, 2)} | ${cell(sp2?.row, 4)} | ${cell(sp2?.row, 6)} | ${cell(sp20?.row, 2)} | ${cell(sp20?.row, 4)} | ${cell(sp20?.row, 6)} | ${sp2?.ratio ?? ''}, ${sp20?.ratio ?? 'n/a'} |`)
+  console.log(`| **${LABEL}** | ${cell(sp2?.row, 2)} | ${cell(sp2?.row, 4)} | ${cell(sp2?.row, 6)} | ${cell(sp20?.row, 2)} | ${cell(sp20?.row, 4)} | ${cell(sp20?.row, 6)} | ${sp2?.ratio ?? ''}, ${sp20?.ratio ?? 'n/a'} |`)
   if (head >= 0) {
     for (const l of results.slice(head + 2)) {
       if (!l.startsWith('|')) break
