@@ -17,8 +17,10 @@ export interface FromFileOptions extends SourceOptions {
 
 /**
  * Reads a file as a stream of Buffer chunks. Holds at most two chunks (`chunkBytes`, default 256 KiB: the one handed on and one read ahead).
- * With `follow` it keeps waiting for appended data (an `fs.watch` event or a poll) until the
- * signal aborts; a file that shrinks is read again from its start and reported to `onTruncate`.
+ * With `follow` it keeps waiting for appended data until the signal aborts: a change event
+ * (`fs.watch`, armed before the first read) wakes it at once, and a poll every `pollMs` catches a
+ * change the watcher misses. A file that shrinks is read again from its start and reported to
+ * `onTruncate`; a file replaced at the path (rotated) is reopened and reported too.
  * Errors opening or reading surface as a {@link SourceError} on the first `next()`. Ends at end
  * of file (without `follow`) or on abort; the file is closed in every case.
  *
@@ -44,16 +46,30 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
       } catch (err) {
         throw openError(path, err)
       }
+      // Follow mode's wake-ups. `changed` is set by every change event and cleared when a read
+      // is issued, so an event that comes while we read or stat (before we wait) is not lost: the
+      // wait is skipped and the file read again. The watcher is armed before the first read, and
+      // every wait also has a poll timer, so a change the watcher misses (or a platform without
+      // fs.watch) costs at most one `pollMs`.
       let watcher: FSWatcher | undefined
+      let changed = false
       let wake: (() => void) | undefined
       let timer: NodeJS.Timeout | undefined
+      const onChange = (): void => { changed = true; wake?.() }
       const onAbort = (): void => { wake?.() }
+      const arm = (): void => {
+        watcher ??= tryWatch(path, onChange, w => {
+          w.close()
+          if (watcher === w) watcher = undefined
+        })
+      }
       signal?.addEventListener('abort', onAbort)
       // One read ahead: while the consumer works on a chunk, the next one is being read, so the
       // pipeline does not sit idle on each read. At most two chunks are held.
       type Read = { buf: Buffer, bytesRead: number }
       let ahead: Promise<Read> | undefined
       const readAt = (at: number): Promise<Read> => {
+        changed = false // what changes from here on is seen by this read or sets it again
         // A fresh buffer per chunk: the consumer may keep views of it (a LineBatch does).
         const buf = Buffer.allocUnsafe(chunkBytes)
         const p = fh.read(buf, 0, chunkBytes, at).then(r => ({ buf, bytesRead: r.bytesRead }))
@@ -61,6 +77,7 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
         return p
       }
       try {
+        if (follow) arm()
         let position = 0
         for (;;) {
           if (aborted()) return
@@ -93,16 +110,23 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
             onTruncate?.({ path, position, size: -1 })
             await fh.close()
             try { fh = await open(path, 'r') } catch (err) { throw openError(path, err) }
+            // The watcher is on the old file (an inode, not a path): watch the new one.
+            watcher?.close()
+            watcher = undefined
+            arm()
             position = 0
             continue
           }
-          watcher ??= tryWatch(path, () => wake?.())
-          await new Promise<void>(resolve => {
-            wake = resolve
-            timer = setTimeout(resolve, pollMs)
-          })
-          clearTimeout(timer)
-          wake = undefined
+          arm() // again, if it failed or errored before
+          // Checked and set up in one synchronous step: nothing can slip in between.
+          if (!changed && !aborted()) {
+            await new Promise<void>(resolve => {
+              wake = resolve
+              timer = setTimeout(resolve, pollMs)
+            })
+            clearTimeout(timer)
+            wake = undefined
+          }
         }
       } finally {
         signal?.removeEventListener('abort', onAbort)
@@ -133,10 +157,12 @@ async function wasReplaced (path: string, fh: FileHandle): Promise<boolean> {
   }
 }
 
-function tryWatch (path: string, onChange: () => void): FSWatcher | undefined {
+// A watcher that errs (the file was deleted, say) is dropped through `onError`; the poll timer
+// keeps reading going, and the next wait arms a new watcher.
+function tryWatch (path: string, onChange: () => void, onError: (w: FSWatcher) => void): FSWatcher | undefined {
   try {
     const w = watch(path, { persistent: false }, onChange)
-    w.on('error', () => { /* the poll timer keeps us going */ })
+    w.on('error', () => { onError(w) })
     return w
   } catch {
     return undefined

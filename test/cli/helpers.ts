@@ -117,3 +117,84 @@ export async function waitForStdout (child: ChildProcess, predicate: (text: stri
     child.on('exit', onExit)
   })
 }
+
+// A test that fails while its CLI is still running must not leave the CLI behind. A bash
+// pipeline is started in its own process group, so that the whole group can be killed.
+const tracked = new Set<ChildProcess>()
+
+/** Kills every tracked child still running (for `afterEach`). */
+export function killTracked (): void {
+  for (const child of tracked) {
+    if (child.exitCode !== null || child.signalCode !== null) continue
+    if (child.spawnargs[0] === 'bash') {
+      try { process.kill(-child.pid!, 'SIGKILL') } catch { /* gone meanwhile */ }
+    } else {
+      child.kill('SIGKILL')
+    }
+  }
+  tracked.clear()
+}
+
+/** Tracks a child for {@link killTracked}; returns it. */
+export function track<T extends ChildProcess> (child: T): T {
+  tracked.add(child)
+  return child
+}
+
+/** Below the 30 s test timeout, so that a stuck wait fails with its own message. */
+export const WAIT_MS = 10_000
+
+export interface WatchedCli {
+  child: ChildProcess
+  /** Resolves once `cond(all of stdout so far)` holds; rejects, naming `what`, if the CLI exits first or WAIT_MS pass. */
+  until: (what: string, cond: (stdout: string) => boolean) => Promise<void>
+  /** The CLI's status and output once it has exited; rejects, naming `what`, after WAIT_MS. */
+  result: (what: string) => Promise<CliResult>
+}
+
+/**
+ * Starts the CLI and collects its stdout and stderr from the start. `until` looks at all of
+ * stdout so far, so output written while the test was awaiting something else (an append to the
+ * file the CLI follows: the CLI can read it and write its output before the append's promise
+ * settles) still counts; `waitForStdout` sees only output that arrives after it is called.
+ */
+export function startWatched (args: readonly string[]): WatchedCli {
+  const child = track(startCli(args))
+  const done = finished(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => { stdout += s })
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+  const failure = (what: string, why: string): Error =>
+    new Error(`${why} waiting for ${what}\nstdout so far: ${JSON.stringify(stdout)}\nstderr so far: ${JSON.stringify(stderr)}`)
+  const bounded = async <T>(what: string, work: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(failure(what, `timed out after ${WAIT_MS} ms`)) }, WAIT_MS)
+    })
+    try {
+      return await Promise.race([work, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+  return {
+    child,
+    until: async (what, cond) => {
+      let off = (): void => {}
+      try {
+        await bounded(what, new Promise<void>((resolve, reject) => {
+          // Added after the collecting listener, so `stdout` already holds the new data.
+          const check = (): void => { if (cond(stdout)) resolve() }
+          child.stdout!.on('data', check)
+          off = () => { child.stdout!.off('data', check) }
+          done.then(r => { reject(failure(what, `the CLI exited (${r.code ?? r.signal}) while`)) }, reject)
+          check()
+        }))
+      } finally {
+        off()
+      }
+    },
+    result: async what => await bounded(what, done)
+  }
+}

@@ -1,7 +1,7 @@
 // The CLI stopped from outside: its output's reader goes away, or the user presses Ctrl-C.
 import { appendFile, writeFile } from 'node:fs/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assertBuilt, CLI, finished, jsonLines, runShell, STACK_FRAME, startCli, stderrLines, tempDir, waitForStdout } from './helpers.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { assertBuilt, CLI, jsonLines, killTracked, runShell, STACK_FRAME, startWatched as start, stderrLines, tempDir } from './helpers.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>
 beforeAll(async () => {
@@ -9,6 +9,8 @@ beforeAll(async () => {
   tmp = await tempDir()
 })
 afterAll(async () => { await tmp.remove() })
+
+afterEach(killTracked)
 
 describe('the output reader going away', () => {
   it('ends the run with status 0 and no stack when `| head -n 1` exits', async () => {
@@ -32,16 +34,15 @@ describe('SIGINT (Ctrl-C)', () => {
   it('while following a file: exits 130 after flushing the open window and printing the summary', async () => {
     const file = tmp.file('follow.csv')
     await writeFile(file, '1000,a,1\n1500,a,3\n2100,a,5\n')
-    const child = startCli(['run', '--file', file, '--follow', '--columns', 'ts:time,sensor:string,value:float',
+    const cli = start(['run', '--file', file, '--follow', '--columns', 'ts:time,sensor:string,value:float',
       '--key', 'sensor', '--window', '1s', '--agg', 'count,mean', '--summary'])
-    const result = finished(child)
     // The first window is closed by the reading at 2100: once it is out, the file has been read.
-    await waitForStdout(child, text => text.includes('"window":1000'))
+    await cli.until('the window of 1000 (the file as it was at the start)', text => text.includes('"window":1000'))
     // Data appended while following is read too: 3200 closes the window of 2100.
     await appendFile(file, '3200,a,7\n')
-    await waitForStdout(child, text => text.includes('"window":2000'))
-    child.kill('SIGINT')
-    const r = await result
+    await cli.until('the window of 2000 (closed by the line appended while following)', text => text.includes('"window":2000'))
+    cli.child.kill('SIGINT')
+    const r = await cli.result('the exit after SIGINT')
     expect(r.stderr).not.toContain(STACK_FRAME)
     expect(r.code).toBe(130)
     expect(jsonLines(r.stdout)).toEqual([
@@ -53,14 +54,13 @@ describe('SIGINT (Ctrl-C)', () => {
   })
 
   it('while reading stdin that stays open: exits 130 after flushing the open count window', async () => {
-    const child = startCli(['run', '--format', 'kv', '--window', '10', '--agg', 'count,max:v', '--summary'])
-    const result = finished(child)
+    const cli = start(['run', '--format', 'kv', '--window', '10', '--agg', 'count,max:v', '--summary'])
     // One small write reaches the CLI as one chunk (a pipe write under PIPE_BUF is atomic), so
     // once the first window (v=1..10) is out, v=11 and v=12 have been read into the next one.
-    child.stdin!.write(Array.from({ length: 12 }, (_, i) => `v=${i + 1}\n`).join(''))
-    await waitForStdout(child, text => text.includes('"window":0'))
-    child.kill('SIGINT')
-    const r = await result
+    cli.child.stdin!.write(Array.from({ length: 12 }, (_, i) => `v=${i + 1}\n`).join(''))
+    await cli.until('the first count window', text => text.includes('"window":0'))
+    cli.child.kill('SIGINT')
+    const r = await cli.result('the exit after SIGINT')
     expect(r.stderr).not.toContain(STACK_FRAME)
     expect(r.code).toBe(130)
     expect(jsonLines(r.stdout)).toEqual([

@@ -4,8 +4,8 @@
 // failure, no stack trace.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { appendFile, readFile, rename, truncate, writeFile } from 'node:fs/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assertBuilt, CLI, finished, jsonLines, REFERENCE_FLAGS, ROOT, runCli, runShell, STACK_FRAME, startCli, stderrLines, tempDir, waitForStdout } from '../cli/helpers.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { assertBuilt, CLI, finished, jsonLines, killTracked, REFERENCE_FLAGS, ROOT, runCli, runShell, STACK_FRAME, startCli, startWatched as start, stderrLines, tempDir, track, waitForStdout, type WatchedCli } from '../cli/helpers.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>
 let big: string
@@ -28,6 +28,8 @@ beforeAll(async () => {
 afterAll(async () => { await tmp.remove() })
 
 const COLUMNS = ['--columns', 'ts:time,sensor:string,value:float']
+
+afterEach(killTracked)
 
 /** A shell pipeline `sensorpipe ARGS... | head -3`, and the CLI's own exit status. */
 async function intoHead (args: string[]): Promise<{ stdout: string, stderr: string, status: string | undefined }> {
@@ -78,18 +80,19 @@ describe('the reader of the output goes away (`| head -3`)', () => {
 
 /** Starts a bash pipeline (`$1...` are `args`) with piped stdio, to watch what reaches its end. */
 function startPipeline (script: string, args: string[]): ChildProcess {
-  return spawn('bash', ['-c', script, 'bash', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn('bash', ['-c', script, 'bash', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+  track(child)
+  return child
 }
 
 describe('SIGTERM and SIGINT', () => {
   it('SIGTERM while following: exits 143 after flushing the open window and printing the summary', async () => {
     const file = tmp.file('term.csv')
     await writeFile(file, '1000,a,1\n1500,a,3\n2100,a,5\n')
-    const child = startCli(['run', '--file', file, '--follow', ...COLUMNS, '--key', 'sensor', '--window', '1s', '--agg', 'count,mean', '--summary'])
-    const result = finished(child)
-    await waitForStdout(child, text => text.includes('"window":1000'))
-    child.kill('SIGTERM')
-    const r = await result
+    const cli = start(['run', '--file', file, '--follow', ...COLUMNS, '--key', 'sensor', '--window', '1s', '--agg', 'count,mean', '--summary'])
+    await cli.until('the window of 1000 (the file as it was at the start)', text => text.includes('"window":1000'))
+    cli.child.kill('SIGTERM')
+    const r = await cli.result('the exit after SIGTERM')
     expect(r.code).toBe(143)
     expect(r.stderr).not.toContain(STACK_FRAME)
     expect(jsonLines(r.stdout)).toEqual([
@@ -149,27 +152,25 @@ describe('the output cannot be written', () => {
 })
 
 describe('a followed file is truncated or rotated', () => {
-  const follow = (file: string): ReturnType<typeof startCli> =>
-    startCli(['run', '--file', file, '--follow', ...COLUMNS, '--summary'])
+  const follow = (file: string): WatchedCli => start(['run', '--file', file, '--follow', ...COLUMNS, '--summary'])
 
   it('truncated: reported on stderr as it happens, read again from its start, counted in the summary', async () => {
     const file = tmp.file('trunc.csv')
     await writeFile(file, '1000,a,1\n1001,a,2\n1002,a,3\n')
-    const child = follow(file)
-    const result = finished(child)
-    let stderr = ''
-    child.stderr!.on('data', (s: Buffer) => { stderr += s.toString() })
-    await waitForStdout(child, t => t.includes('"ts":1002'))
+    const cli = follow(file)
+    await cli.until('the records of the file as it was at the start', t => t.includes('"ts":1002'))
+    // The CLI may read these writes, and write their records, before the writes' promises
+    // settle: `until` looks at all of stdout so far.
     await writeFile(file, '2000,b,5\n') // shorter than what was read: a truncation
-    await waitForStdout(child, t => t.includes('"ts":2000'))
+    await cli.until('the record written after the truncation', t => t.includes('"ts":2000'))
     await appendFile(file, '2001,b,6\n')
-    await waitForStdout(child, t => t.includes('"ts":2001'))
-    child.kill('SIGINT')
-    const r = await result
+    await cli.until('the record appended after the truncation', t => t.includes('"ts":2001'))
+    cli.child.kill('SIGINT')
+    const r = await cli.result('the exit after SIGINT')
     expect(r.code).toBe(130)
     expect(jsonLines(r.stdout).map(x => (x as { ts: number }).ts)).toEqual([1000, 1001, 1002, 2000, 2001])
     // (writeFile truncates, then writes: the CLI may look in between.)
-    expect(stderr).toMatch(new RegExp(`^sensorpipe: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was truncated \\(from 27 to [09] bytes\\): reading it again from its start$`, 'm'))
+    expect(r.stderr).toMatch(new RegExp(`^sensorpipe: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was truncated \\(from 27 to [09] bytes\\): reading it again from its start$`, 'm'))
     expect(stderrLines(r)).toContain('summary lines=5 malformed=0 filtered=0 emitted=5')
     expect(stderrLines(r)).toContain('file truncated=1 rotated=0 dropped-cut=0')
     expect(r.stderr).not.toContain(STACK_FRAME)
@@ -178,15 +179,14 @@ describe('a followed file is truncated or rotated', () => {
   it('truncated in the middle of a line: the unfinished line is dropped and reported, never glued to the next', async () => {
     const file = tmp.file('cut.csv')
     await writeFile(file, '1000,a,1\n1001,a,2\n1002,a,') // the writer was cut off mid-line
-    const child = follow(file)
-    const result = finished(child)
-    await waitForStdout(child, t => t.includes('"ts":1001'))
+    const cli = follow(file)
+    await cli.until('the whole lines of the file as it was at the start', t => t.includes('"ts":1001'))
     await new Promise(resolve => setTimeout(resolve, 300)) // let it reach the end of the file
     await truncate(file, 0)
     await writeFile(file, '2000,b,5\n')
-    await waitForStdout(child, t => t.includes('"ts":2000'))
-    child.kill('SIGINT')
-    const r = await result
+    await cli.until('the record written after the truncation', t => t.includes('"ts":2000'))
+    cli.child.kill('SIGINT')
+    const r = await cli.result('the exit after SIGINT')
     expect(jsonLines(r.stdout)).toEqual([{ ts: 1000, sensor: 'a', value: 1 }, { ts: 1001, sensor: 'a', value: 2 }, { ts: 2000, sensor: 'b', value: 5 }])
     expect(r.stderr).toContain('the unfinished line it cut (7 bytes) was dropped')
     expect(stderrLines(r)).toContain('summary lines=3 malformed=0 filtered=0 emitted=3')
@@ -196,14 +196,13 @@ describe('a followed file is truncated or rotated', () => {
   it('rotated (renamed away, a new file at the path): reported, and the new file is read from its start', async () => {
     const file = tmp.file('rot.csv')
     await writeFile(file, '1000,a,1\n1001,a,2\n')
-    const child = follow(file)
-    const result = finished(child)
-    await waitForStdout(child, t => t.includes('"ts":1001'))
+    const cli = follow(file)
+    await cli.until('the records of the file as it was at the start', t => t.includes('"ts":1001'))
     await rename(file, file + '.1')
     await writeFile(file, '3000,c,7\n3001,c,8\n3002,c,9\n')
-    await waitForStdout(child, t => t.includes('"ts":3002'))
-    child.kill('SIGTERM')
-    const r = await result
+    await cli.until('the records of the new file at the path', t => t.includes('"ts":3002'))
+    cli.child.kill('SIGTERM')
+    const r = await cli.result('the exit after SIGTERM')
     expect(r.code).toBe(143)
     expect(jsonLines(r.stdout).map(x => (x as { ts: number }).ts)).toEqual([1000, 1001, 3000, 3001, 3002])
     expect(r.stderr).toContain(`sensorpipe: ${file} was replaced (rotated): reading the new file from its start\n`)
