@@ -49,6 +49,14 @@ export class LineBatch implements Iterable<string> {
     return new LineBatch(unitsOf(lines.join('\n')), starts, ends, lines.length, firstLine, numbers)
   }
 
+  /**
+   * The start offsets of the lines, for hot loops that would rather not call {@link start} per
+   * line: entries 0..length-1 are the lines' (the array may be longer). Read it, never write it.
+   */
+  get starts (): Int32Array { return this.#starts }
+  /** The end offsets of the lines, as {@link starts} is to {@link start}. Read it, never write it. */
+  get ends (): Int32Array { return this.#ends }
+
   /** Offset of line i's first unit. */
   start (i: number): number { return this.#starts[i]! }
   /** Offset just past line i's last unit (its line ending excluded). */

@@ -84,6 +84,7 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
   const multiline: MultilineStats = { records: 0, lines: 0 }
   const reject = rejecter('parseCsv', stats, options.onError)
   const delim = delimiter.charCodeAt(0)
+  const delims = Math.imul(delim, 0x01010101) // in each byte of a word
   // A record whose quoted field is still open at the end of a line, and one just closed.
   let open: OpenRecord | undefined
   let closed: { values: string[] | string, text: string, line: number, parts: Buffer[] } | undefined
@@ -94,11 +95,13 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
     let nextLine = 1 // line numbers for string[] input, which carries none
     let names: string[] = []
     let kinds: number[] = []
+    let typedOnly = false
     const interner = new StringInterner()
     const setColumns = (cols: Column[]): void => {
       columns = cols
       names = cols.map(c => c.name)
       kinds = cols.map(c => c.optional ? K_OTHER : c.type === 'float' ? K_FLOAT : c.type === 'time' ? K_TIME : c.type === 'string' ? K_STRING : c.type === 'int' ? K_INT : K_OTHER)
+      typedOnly = kinds.every(k => k !== K_OTHER)
     }
     if (columns !== undefined) setColumns(columns)
     open = undefined
@@ -150,7 +153,7 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
       // Numbers unboxed; strings as ids into this batch's dictionary; the rest as values.
       const data: ColumnData[] = kinds.map(k => k <= K_TIME || k === K_INT ? new Float64Array(n - i) : k === K_STRING ? new Int32Array(n - i) as unknown as ColumnData : new Array<unknown>(n - i))
       const dict = interner.startDictionary()
-      const m = parseRows(batch, i, cols, kinds, data, dict, interner)
+      const m = typedOnly ? parseTypedBatch(batch, i, cols, kinds, data, dict, interner) : parseRows(batch, i, cols, kinds, data, dict, interner)
       stats.parsed += m
       if (m > 0) {
         yield RecordBatch.fromColumns(names, data.map(d => d instanceof Float64Array ? d.subarray(0, m) : d instanceof Int32Array ? new DictColumn(d.subarray(0, m), dict) : (d as unknown[]).slice(0, m)) as ColumnData[], m)
@@ -269,6 +272,178 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
     return m
   }
 
+  // The common case, a column list whose every column is a required time, float, int or string:
+  // parseRows' results, rejections, dictionary and counts, faster. This part runs once per batch
+  // and sets up parseTypedRows(), the loop, whose arguments it computes: the loop itself has no
+  // such code, because the first call of a function runs before V8 keeps type feedback for it,
+  // and optimized code deoptimizes at an operation it has no feedback for (see NUMBER).
+  function parseTypedBatch (batch: LineBatch, i0: number, cols: Column[], kinds: number[], data: ColumnData[], dict: string[], interner: StringInterner): number {
+    const u = batch.units
+    const n = batch.length
+    // Each column's output array; the other kind's entry is an empty placeholder, never written.
+    const nums = data.map(d => d instanceof Float64Array ? d : NO_NUMBERS)
+    const ids = data.map(d => d instanceof Int32Array ? d : NO_IDS)
+    // stats.lines after this batch: one per line, less the lines that a quoted record goes on in
+    // (parseTypedRows() takes those off).
+    stats.lines += n - i0
+    return parseTypedRows(batch, u, new DataView(u.buffer, u.byteOffset, u.byteLength), batch.starts, batch.ends, i0, n, stats.lines, kinds, kinds.length, nums, ids, cols, data, dict, interner)
+  }
+
+  // The loop of parseTypedBatch(), over lines i0..n-1. It takes only fields that fit their
+  // column's plain form (digits, a decimal of at most 15 digits, a non-empty unquoted string); at
+  // any other field, and at a wrong field count, finishLine() takes over the rest of the line.
+  // That single exit is also why no rare case is written out here: optimized code deoptimizes
+  // the first time it reaches a branch it never saw taken, and one exit is seen at the first
+  // unusual line. Also: no closures (a variable they capture lives in a heap context, so each
+  // `m++` and row store would go through memory), the line offsets read from the batch's arrays,
+  // and each column's output in a monomorphic array by kind.
+  function parseTypedRows (batch: LineBatch, u: Units, view: DataView, starts: Int32Array, ends: Int32Array, i0: number, n: number, total: number,
+    kinds: number[], ncol: number, nums: Float64Array[], ids: Int32Array[], cols: Column[], data: ColumnData[], dict: string[], interner: StringInterner): number {
+    let m = 0
+    for (let i = i0; i < n; i++) {
+      const e = ends[i]!
+      let pos = starts[i]!
+      // -1: parsed; c >= 0: field c (at pos) is not plain; ncol: a wrong number of fields.
+      let stop = -1
+      for (let c = 0; c < ncol; c++) {
+        const from = pos
+        let q = pos
+        let ch = q < e ? u[q]! : 34
+        let plain = false
+        const kind = kinds[c]!
+        if (ch === 34) {
+          // A quoted field (or an empty one at the end of the line): the general path.
+        } else if (kind === K_STRING) {
+          // Four bytes at a time while none is the delimiter, then byte by byte (fieldHash()).
+          let h = 0
+          let or = 0
+          while (q + 4 <= e) {
+            const w = view.getInt32(q, true)
+            const x = w ^ delims
+            if (((x - 0x01010101) & ~x & 0x80808080) !== 0) break // a zero byte in x
+            h = Math.imul(h ^ w, 16777619)
+            or |= w
+            q += 4
+          }
+          let any = (or | (or >>> 8) | (or >>> 16) | (or >>> 24)) & 0xff
+          while (q < e && (ch = u[q]!) !== delim) { h = Math.imul(h ^ ch, 16777619); any |= ch; q++ }
+          if (q > from) {
+            ids[c]![m] = interner.idOf(u, from, q, h, any, view)
+            plain = true
+          }
+        } else if (kind === K_FLOAT) {
+          // [+-]digits[.digits], at most 15 digits: their integer value is exact, and one
+          // division by an exact power of ten is correctly rounded.
+          const neg = ch === 45
+          q += neg || ch === 43 ? 1 : 0
+          const d0 = q
+          let mant = -0 // see NUMBER
+          while (q < e && ((ch = u[q]!) - 48) >>> 0 < 10) { mant = mant * 10 + (ch - 48); q++ }
+          let digits = q - d0
+          let frac = 0
+          if (q < e && ch === 46) {
+            const f0 = ++q
+            while (q < e && ((ch = u[q]!) - 48) >>> 0 < 10) { mant = mant * 10 + (ch - 48); q++ }
+            frac = q - f0
+            digits += frac
+          }
+          const atEnd = q === e
+          const atDelim = ch === delim // when not at the end, ch is the byte at q
+          if ((atEnd || atDelim) && digits > 0 && digits <= 15) {
+            nums[c]![m] = mant / (POW10[frac]! * (neg ? -1 : 1)) // x / -p is -(x / p), exactly
+            plain = true
+          }
+        } else {
+          // time (epoch ms) or int ([+-]digits), at most 15 digits, four at a time while they
+          // last (a 13-digit time is three words and a byte).
+          const isInt = kind === K_INT
+          const neg = isInt && ch === 45
+          q += neg || (isInt && ch === 43) ? 1 : 0
+          const d0 = q
+          let v = -0 // see NUMBER
+          while (q + 4 <= e) {
+            const w = view.getInt32(q, true)
+            if ((w & 0xf0f0f0f0) !== 0x30303030 || ((w + 0x06060606) & 0xf0f0f0f0) !== 0x30303030) break
+            v = v * 10000 + digits4(w - 0x30303030)
+            q += 4
+          }
+          while (q < e && ((ch = u[q]!) - 48) >>> 0 < 10) { v = v * 10 + (ch - 48); q++ }
+          const len = q - d0
+          const atEnd = q === e
+          const atDelim = ch === delim // when not at the end, ch is the byte at q
+          if ((atEnd || atDelim) && len > 0 && len <= 15) {
+            nums[c]![m] = v * (neg ? -1 : 1)
+            plain = true
+          }
+        }
+        if (!plain) { stop = c; break }
+        // The field ends at a delimiter, except the last, which ends the line.
+        if (c < ncol - 1 ? q >= e : q < e) { stop = ncol; break }
+        pos = q + 1
+      }
+      if (stop < 0) { m++; continue }
+      // stats.lines as of line i is total - (n - 1 - i).
+      const r = finishLine(batch, i, stop, pos, total - (n - 1 - i), cols, kinds, data, m, dict, interner)
+      // r = 2k + 1 when row m was written, 2k when not, k the lines a quoted record went on in.
+      m += r & 1
+      i += r >> 1
+      total -= r >> 1
+      stats.lines = total
+    }
+    return m
+  }
+
+  // The rest of line i for parseTypedRows(), from field c0 at byte pos (c0 === ncol: the line
+  // has too few or too many fields), the general way: as parseRows() would, field by field (a
+  // string interned, anything else converted from its text), then a rejection or a quoted
+  // record. `lines` is stats.lines as of this line, set for a rejection's handler to read.
+  // Returns 2k + 1 when it wrote row m, 2k when it did not, k the lines after line i that a
+  // quoted record took.
+  function finishLine (batch: LineBatch, i: number, c0: number, pos: number, lines: number, cols: Column[], kinds: number[], data: ColumnData[], m: number, dict: string[], interner: StringInterner): number {
+    stats.lines = lines
+    const u = batch.units
+    const e = batch.end(i)
+    const ncol = cols.length
+    let complete = c0 < ncol
+    let bad = -1
+    for (let c = c0; c < ncol; c++) {
+      if (pos < e && u[pos] === 34) {
+        const k = parseQuoted(batch, i, cols, data, m, dict)
+        return k >= 0 ? 2 * k + 1 : 2 * (-k - 1)
+      }
+      let q = pos
+      if (kinds[c] === K_STRING) {
+        let any = 0
+        while (q < e && u[q] !== delim) { any |= u[q]!; q++ }
+        if (q > pos) (data[c] as unknown as Int32Array)[m] = interner.idOf(u, pos, q, fieldHash(u, pos, q), any)
+        else bad = c
+      } else {
+        while (q < e && u[q] !== delim) q++
+        const field = decodeUnits(u, pos, q)
+        const v = convertField(cols[c]!, field, 0, field.length)
+        if (v !== INVALID) (data[c] as unknown[])[m] = v
+        else bad = c
+      }
+      // The field ends at a delimiter, except the last, which ends the line.
+      if (c < ncol - 1 ? q >= e : q < e) { complete = false; break }
+      if (bad >= 0) return reject0(batch, i, cols, bad)
+      pos = q + 1
+    }
+    if (!complete) {
+      reject('field-count', `expected ${ncol} fields, got ${countFields(u, batch.start(i), e, delim)}`, batch.at(i), batch.lineNumber(i), lineBytes(batch, i))
+      return 0
+    }
+    return 1
+  }
+
+  // Rejects line i for the bad field in column c; returns 0 (no row written).
+  function reject0 (batch: LineBatch, i: number, cols: Column[], c: number): number {
+    const col = cols[c]!
+    const [from, to] = fieldBounds(batch.units, batch.start(i), batch.end(i), delim, c)
+    reject(typeReason(col.type), `column "${col.name}": ${snippet(decodeUnits(batch.units, from, to))} is not a valid ${col.type}`, batch.at(i), batch.lineNumber(i), lineBytes(batch, i))
+    return 0
+  }
+
   // A line with a quoted field: the general RFC 4180 path. With quotedNewlines, a quoted field
   // still open at the end of the line goes on in the lines after it. Returns how many lines
   // after line i the record took: k when it wrote row m, -k - 1 when it wrote nothing
@@ -378,6 +553,37 @@ function fieldBounds (u: Units, s: number, e: number, delim: number, k: number):
   let to = from
   while (to < e && u[to] !== delim) to++
   return [from, to]
+}
+
+const NO_NUMBERS = new Float64Array(0)
+const NO_IDS = new Int32Array(0)
+
+// NUMBER: parseTypedRows() is written so that the optimized code does not deoptimize on a
+// field it has not seen the like of, which would cost milliseconds of slow code each time. Its
+// operations run on every field of their column, not only on rare ones (V8 deoptimizes at an
+// operation whose first run comes after optimization): both line-end tests are computed, the
+// sign is applied by a multiply by ±1 (of the value, or of the divisor: x / -p is -(x / p);
+// exact, as a negation is), and the division by 10^frac is done also when frac is 0 (x / 1 is
+// x). The digit accumulators start at -0, not 0: a small integer is a Smi, and optimized code
+// would do Smi arithmetic on what was only ever seen small, then deoptimize at the first value
+// past 2^31 (a long mantissa, a big int); -0 is a double, so the code is made for doubles from
+// the start. The results do not change: -0 * 10 + d is d, and -0 * 10 + 0 is +0.
+
+// The hash of a string field u[from, to) as parseTypedRows() computes it while it scans: FNV-1a
+// style, a 32-bit little-endian word at a time, then the last 0 to 3 bytes one at a time.
+function fieldHash (u: Units, from: number, to: number): number {
+  let h = 0
+  let q = from
+  for (; q + 4 <= to; q += 4) h = Math.imul(h ^ (u[q]! | (u[q + 1]! << 8) | (u[q + 2]! << 16) | (u[q + 3]! << 24)), 16777619)
+  for (; q < to; q++) h = Math.imul(h ^ u[q]!, 16777619)
+  return h
+}
+
+// The value of four decimal digits, one per byte of w (each 0 to 9), the first in the low byte:
+// pairs first (byte k becomes 10 * digit k + digit k + 1, no carries), then the two pairs.
+function digits4 (w: number): number {
+  const t = w * 10 + (w >>> 8)
+  return (t & 0xff) * 100 + ((t >>> 16) & 0xff)
 }
 
 const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
