@@ -135,15 +135,20 @@ export class RecordBatch implements Iterable<SensorRecord> {
       for (let k = 0; k < n; k++) rows[k] = this.#rows[keep[k]!]!
       return RecordBatch.fromRows(rows)
     }
+    // A filter that drops few rows leaves long runs of consecutive rows: typed columns are then
+    // copied run by run (a native copy each) instead of row by row.
+    const runs = runsOf(keep, n)
     const cols = this.#columns!.map(col => {
       if (col instanceof Float64Array) {
         const out = new Float64Array(n)
-        for (let k = 0; k < n; k++) out[k] = col[keep[k]!]!
+        if (runs !== undefined) copyRuns(col, out, runs)
+        else for (let k = 0; k < n; k++) out[k] = col[keep[k]!]!
         return out
       }
       if (col instanceof DictColumn) {
         const ids = new Int32Array(n)
-        for (let k = 0; k < n; k++) ids[k] = col.ids[keep[k]!]!
+        if (runs !== undefined) copyRuns(col.ids, ids, runs)
+        else for (let k = 0; k < n; k++) ids[k] = col.ids[keep[k]!]!
         return new DictColumn(ids, col.dict)
       }
       const out = new Array<unknown>(n)
@@ -151,6 +156,33 @@ export class RecordBatch implements Iterable<SensorRecord> {
       return out
     })
     return RecordBatch.fromColumns(this.#fields!, cols, n)
+  }
+}
+
+// The runs of consecutive indices in keep[0..n), as [from, to) pairs, when there are few enough
+// (at most one per 16 rows) for copying them to pay; undefined otherwise.
+function runsOf (keep: Uint32Array | readonly number[], n: number): number[] | undefined {
+  const most = n >> 4
+  const runs: number[] = []
+  let k = 0
+  while (k < n) {
+    const from = keep[k]!
+    let to = from + 1
+    k++
+    while (k < n && keep[k] === to) { to++; k++ }
+    if (runs.length >= 2 * most) return undefined
+    runs.push(from, to)
+  }
+  return runs
+}
+
+function copyRuns<T extends Float64Array | Int32Array> (from: T, to: T, runs: readonly number[]): void {
+  let p = 0
+  for (let r = 0; r < runs.length; r += 2) {
+    const a = runs[r]!
+    const b = runs[r + 1]!
+    to.set(from.subarray(a, b), p)
+    p += b - a
   }
 }
 
