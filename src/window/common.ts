@@ -2,7 +2,7 @@
 // keys from a batch, and the loop that feeds batches in and, with an idle timeout, lets the wall
 // clock close windows while the source is quiet.
 import { flat } from '../batch/intern.js'
-import { asRecordBatch, type DictColumn, type FieldReader, RecordBatch } from '../batch/record-batch.js'
+import { asRecordBatch, type ColumnData, type DictColumn, type FieldReader, RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord, Stage } from '../types.js'
 import { positiveInteger } from '../util/validate.js'
 import { type AccumulatorNeeds, accumulatorNeeds, type Aggregate, type AggregateName, aggregateValue, FieldAccumulator, parseAggregates } from './aggregates.js'
@@ -211,6 +211,8 @@ export class ResultLayout {
 
   /** Results per batch lately: the columns of the next batch are made this long up front. */
   capacity = 0
+  /** Number columns handed back by the last batch (its values went out as Float64Arrays), to fill again. */
+  readonly spare: Array<unknown[] | undefined> = []
 
   results (): Results { return new Results(this) }
 }
@@ -219,6 +221,7 @@ export class ResultLayout {
 export class Results {
   n = 0
   readonly cols: unknown[][]
+  readonly #numeric: boolean[]
   readonly #fns: AggregateName[]
   readonly #accIndex: number[]
   readonly #hasEnd: boolean
@@ -235,7 +238,13 @@ export class Results {
     // Made as long as lately needed (and trimmed in batch()): growing by push would allocate
     // each column about three times over.
     const cap = layout.capacity
-    this.cols = kinds.map(numeric => numeric ? numberColumn(cap) : valueColumn(cap))
+    this.#numeric = kinds
+    this.cols = kinds.map((numeric, j) => {
+      if (!numeric) return valueColumn(cap)
+      const spare = layout.spare[j]
+      layout.spare[j] = undefined
+      return spare ?? numberColumn(cap)
+    })
     this.#fns = layout.spec.aggs.map(a => a.fn)
     this.#accIndex = layout.spec.accIndex
     this.#hasEnd = layout.hasEnd
@@ -280,9 +289,28 @@ export class Results {
     const n = this.n
     const layout = this.layout
     layout.capacity = n > layout.capacity ? n + (n >> 2) : (layout.capacity + n) >> 1
-    if (n === 0) return undefined
-    for (const col of this.cols) if (col.length > n) col.length = n
-    return RecordBatch.fromColumns(layout.names, this.cols, n)
+    const cols = this.cols
+    const numeric = this.#numeric
+    if (n === 0) {
+      for (let j = 0; j < cols.length; j++) if (numeric[j]!) layout.spare[j] = cols[j]
+      return undefined
+    }
+    // A number column without nulls goes out unboxed (a Float64Array, as parsed columns do), and
+    // its array is kept for the next batch; the rest go out as they are.
+    const out: ColumnData[] = new Array(cols.length)
+    for (let j = 0; j < cols.length; j++) {
+      const col = cols[j]!
+      if (numeric[j]! && allNumbers(col, n)) {
+        const f = new Float64Array(n)
+        for (let k = 0; k < n; k++) f[k] = col[k] as number
+        out[j] = f
+        layout.spare[j] = col
+      } else {
+        if (col.length > n) col.length = n
+        out[j] = col
+      }
+    }
+    return RecordBatch.fromColumns(layout.names, out, n)
   }
 }
 
@@ -290,6 +318,10 @@ export class Results {
 const NUMERIC = new Set<string>(['count', 'sum', 'mean', 'min', 'max', 'variance', 'stddev', 'delta', 'rate'])
 function numberColumn (cap: number): unknown[] { return cap === 0 ? [] : new Array<unknown>(cap).fill(0.5) }
 function valueColumn (cap: number): unknown[] { return cap === 0 ? [] : new Array<unknown>(cap).fill(null) }
+function allNumbers (col: unknown[], n: number): boolean {
+  for (let k = 0; k < n; k++) if (typeof col[k] !== 'number') return false
+  return true
+}
 
 /** Reads the key of each row of one batch, for the general (not dictionary-cached) paths. */
 export class BatchKeys {
