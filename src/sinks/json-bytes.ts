@@ -1,5 +1,7 @@
 const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000]
 const CTRL = 32
+// "00" to "99" as ASCII byte pairs.
+const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)))
 
 /**
  * Builds JSON text as UTF-8 bytes in a growable buffer: numbers are written digit by digit (no
@@ -10,7 +12,6 @@ const CTRL = 32
 export class JsonBytes {
   #buf: Buffer
   #p = 0
-  readonly #digits = new Uint8Array(24)
 
   constructor (capacity = 64 * 1024) {
     this.#buf = Buffer.allocUnsafe(capacity)
@@ -93,7 +94,9 @@ export class JsonBytes {
       this.#uint(a, 0)
       return
     }
-    if (a >= 1e-6 && a < 1e9) {
+    // A decimal of at most six places has a·10^6 within 0.2 of an integer that divides back to
+    // it: one test that turns away the full-precision doubles (a mean) before the loop.
+    if (a >= 1e-6 && a < 1e9 && Math.round(a * 1e6) / 1e6 === a) {
       for (let k = 1; k <= 6; k++) {
         const m = a * POW10[k]!
         if (m >= 1e15) break
@@ -116,18 +119,39 @@ export class JsonBytes {
     this.ascii(String(v))
   }
 
-  // Writes a non-negative integer below 2^53, left-padded with zeros to `width` digits.
+  // Writes a non-negative integer below 2^53, left-padded with zeros to `width` digits: above
+  // 2^32 as two uint32 halves (the high part, then the low eight digits).
   #uint (x: number, width: number): void {
-    const d = this.#digits
-    let n = 0
-    while (x >= 4294967296) { const q = Math.floor(x / 10); d[n++] = x - q * 10; x = q }
-    let y = x >>> 0
-    do { const q = (y / 10) >>> 0; d[n++] = y - q * 10; y = q } while (y !== 0)
-    while (n < width) d[n++] = 0
+    if (x >= 4294967296) {
+      const hi = Math.floor(x / 1e8)
+      this.#u32(hi, width > 8 ? width - 8 : 0)
+      this.#u32(x - hi * 1e8, 8)
+    } else {
+      this.#u32(x >>> 0, width)
+    }
+  }
+
+  // Writes y < 2^32 right to left, two digits at a time, left-padded with zeros to `width`.
+  #u32 (y: number, width: number): void {
+    const n = y < 10 ? 1 : y < 100 ? 2 : y < 1e3 ? 3 : y < 1e4 ? 4 : y < 1e5 ? 5 : y < 1e6 ? 6 : y < 1e7 ? 7 : y < 1e8 ? 8 : y < 1e9 ? 9 : 10
     const b = this.#buf
-    let p = this.#p
-    while (n > 0) b[p++] = 48 + d[--n]!
+    const start = this.#p
+    let p = start + (n > width ? n : width)
     this.#p = p
+    while (y >= 100) {
+      const q = (y / 100) >>> 0
+      const r = (y - q * 100) << 1
+      b[--p] = PAIRS[r + 1]!
+      b[--p] = PAIRS[r]!
+      y = q
+    }
+    if (y >= 10) {
+      b[--p] = PAIRS[(y << 1) + 1]!
+      b[--p] = PAIRS[y << 1]!
+    } else {
+      b[--p] = 48 + y
+    }
+    while (p > start) b[--p] = 48
   }
 
   /** Appends any JSON value. */
