@@ -418,14 +418,15 @@ export async function runPipeline (options: PipelineOptions, context: RunContext
     const source = options.follow === true ? follow = wholeLines(selected.source, (options.maxLineBytes ?? 65536) + 2) : selected.source
     // With a parse worker the stages from the framer to the parser run there; their counters
     // are the worker's, copied into built.framer.stats and built.parser.stats as batches arrive.
-    const parsed = threadsFor(options) === 2 ? parseInWorker(options.file!, options, { onRejected, signal: context.signal, into: built }) : undefined
+    // The filter, having no state, runs there too: what it drops never crosses threads.
+    const parsed = threadsFor(options) === 2 ? parseInWorker(options.file!, options, { onRejected, signal: context.signal, where: options.where, into: built }) : undefined
     let target: string | Writable = options.output === undefined || options.output === '-' ? context.stdout ?? process.stdout : options.output
     if (onEvent !== undefined) {
       // Events and records share one stream, so a file output is opened here instead of by writeTo.
       if (typeof target === 'string') target = eventsOutput = await openOutputStream(target)
       events = target
     }
-    const stream = parsed !== undefined ? pipe(parsed, ...built.stages.slice(2), built.formatter) : memory?.pipe(source) ?? pipe(source, ...built.stages, built.formatter)
+    const stream = parsed !== undefined ? pipe(parsed, ...built.stages.slice(built.filter === undefined ? 2 : 3), built.formatter) : memory?.pipe(source) ?? pipe(source, ...built.stages, built.formatter)
     const written = await writeTo(target)(stream as AsyncIterable<string | Uint8Array>)
     result = { ...summarize(built, written.closed), ...selected.stats }
     if (dead !== undefined) result.deadLettered = dead.stats.written

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type { RecordBatch } from '../batch/record-batch.js'
 import { ConfigError, RejectedInputError, SensorpipeError, SinkError, SourceError } from '../errors.js'
+import { type FilterStats, where } from '../filter/filter.js'
 import type { LinesStats } from '../framing/lines.js'
 import type { MultilineStats } from '../parse/csv.js'
 import { frameAndParse, type ParseOptions } from '../parse/from-options.js'
@@ -16,13 +17,18 @@ export interface ParseInWorkerOptions extends SourceOptions {
   chunkBytes?: number
   /** Record batches parsed ahead of the consumer, at most. Default 4. */
   window?: number
-  /** Counters to keep up to date instead of new ones: a built pipeline's framer and parser (runPipeline passes its own). */
-  into?: { framer: { readonly stats: LinesStats }, parser: { readonly stats: ParseStats } }
+  /**
+   * A `where` expression to apply on the worker too, after parsing (what it drops never crosses
+   * threads, and the main thread has that much less to do); its counters are `stats.filter`.
+   */
+  where?: string
+  /** Counters to keep up to date instead of new ones: a built pipeline's framer, parser and filter (runPipeline passes its own). */
+  into?: { framer: { readonly stats: LinesStats }, parser: { readonly stats: ParseStats }, filter?: { readonly stats: FilterStats } | undefined }
 }
 
 /** A file parsed on a worker thread: the record batches, and the framer's and parser's live counters. */
 export interface ParsedInWorker extends AsyncIterable<RecordBatch> {
-  readonly stats: { framer: LinesStats, parser: ParseStats, multiline: MultilineStats }
+  readonly stats: { framer: LinesStats, parser: ParseStats, multiline: MultilineStats, filter: FilterStats }
 }
 
 // The worker's code: beside this module (dist/worker/ for the library, dist/ for the CLI bundle).
@@ -51,22 +57,26 @@ export function parseInWorker (path: string, options: ParseOptions = {}, run: Pa
   // Validate here, before anything starts: the worker builds the same stages from the same options.
   const built = frameAndParse(options)
   const { framer, parser } = run.into ?? built
+  if (run.where !== undefined && typeof run.where !== 'string') throw new TypeError('"where" must be a string')
+  // Compiled here too, so that a bad expression throws before the worker starts.
+  const filter = run.into?.filter ?? (run.where === undefined ? undefined : where(run.where))
   const window = positiveInteger('window', run.window ?? 4)
   const chunkBytes = run.chunkBytes === undefined ? undefined : positiveInteger('chunkBytes', run.chunkBytes)
   const { onRejected, signal } = run
   if (onRejected !== undefined && typeof onRejected !== 'function') throw new TypeError('"onRejected" must be a function')
-  const stats = { framer: framer.stats, parser: parser.stats, multiline: (parser as { multiline?: MultilineStats }).multiline ?? { records: 0, lines: 0 } }
+  const stats = { framer: framer.stats, parser: parser.stats, multiline: (parser as { multiline?: MultilineStats }).multiline ?? { records: 0, lines: 0 }, filter: filter?.stats ?? { kept: 0, dropped: 0 } }
   const update = (s: WireStats): void => {
     Object.assign(stats.framer, s.framer)
     const { reasons, ...counts } = s.parser
     Object.assign(stats.parser, counts)
     Object.assign(stats.parser.reasons, reasons)
     if (s.multiline !== undefined) Object.assign(stats.multiline, s.multiline)
+    if (s.filter !== undefined) Object.assign(stats.filter, s.filter)
   }
 
   async function * parsedInWorker (): AsyncGenerator<RecordBatch> {
     if (signal?.aborted === true) return
-    const init: WorkerInit = { path, chunkBytes, options: plain(options), forwardRejections: onRejected !== undefined, window }
+    const init: WorkerInit = { path, chunkBytes, options: plain(options), forwardRejections: onRejected !== undefined, window, where: run.where }
     const worker = new Worker(WORKER_URL, { workerData: init, stdout: false, stderr: false })
     const queue: Array<WorkerMessage | { t: 'exit', code: number } | { t: 'abort' }> = []
     let head = 0
@@ -82,7 +92,7 @@ export function parseInWorker (path: string, options: ParseOptions = {}, run: Pa
     worker.on('exit', code => push({ t: 'exit', code }))
     const onAbort = (): void => push({ t: 'abort' })
     signal?.addEventListener('abort', onAbort, { once: true })
-    const snapshot = (): WireStats => ({ framer: stats.framer, parser: stats.parser, multiline: stats.multiline })
+    const snapshot = (): WireStats => ({ framer: stats.framer, parser: stats.parser, multiline: stats.multiline, filter: stats.filter })
     try {
       for (;;) {
         while (head === queue.length) await new Promise<void>(resolve => { notify = resolve })

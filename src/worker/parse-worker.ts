@@ -4,6 +4,8 @@
 // so memory stays bounded however slow the reader is. See src/worker/parallel.ts.
 import { parentPort, workerData } from 'node:worker_threads'
 import { SensorpipeError } from '../errors.js'
+import type { RecordBatch } from '../batch/record-batch.js'
+import { where } from '../filter/filter.js'
 import { frameAndParse } from '../parse/from-options.js'
 import { pipe } from '../pipe.js'
 import { fromFile } from '../sources/file.js'
@@ -28,10 +30,17 @@ const { framer, parser } = frameAndParse(init.options, init.forwardRejections
   ? (rejection, bytes) => post({ t: 'rejected', rejection, bytes: bytes === undefined ? undefined : Uint8Array.from(bytes) })
   : undefined)
 const multiline = (parser as { multiline?: MultilineStats }).multiline
-const stats = (): WireStats => ({ framer: { ...framer.stats }, parser: { ...parser.stats, reasons: { ...parser.stats.reasons } }, multiline: multiline === undefined ? undefined : { ...multiline } })
+const filter = init.where === undefined ? undefined : where(init.where)
+const stats = (): WireStats => ({
+  framer: { ...framer.stats },
+  parser: { ...parser.stats, reasons: { ...parser.stats.reasons } },
+  multiline: multiline === undefined ? undefined : { ...multiline },
+  filter: filter === undefined ? undefined : { ...filter.stats }
+})
+const stages = filter === undefined ? [framer, parser] : [framer, parser, filter]
 
 try {
-  for await (const batch of pipe(fromFile(init.path, { chunkBytes: init.chunkBytes }), framer, parser)) {
+  for await (const batch of pipe(fromFile(init.path, { chunkBytes: init.chunkBytes }), ...stages) as AsyncIterable<RecordBatch>) {
     while (credits === 0) await new Promise<void>(resolve => { wake = resolve })
     credits--
     const { message, transfer } = toWire(batch, stats())

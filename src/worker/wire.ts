@@ -1,5 +1,6 @@
 // What the parse worker and the thread that reads its batches say to each other.
 import { DictColumn, RecordBatch, type ColumnData } from '../batch/record-batch.js'
+import type { FilterStats } from '../filter/filter.js'
 import type { LinesStats } from '../framing/lines.js'
 import type { MultilineStats } from '../parse/csv.js'
 import type { ParseOptions } from '../parse/from-options.js'
@@ -15,6 +16,8 @@ export interface WorkerInit {
   forwardRejections: boolean
   /** Batches sent ahead of the reader's acknowledgements. */
   window: number
+  /** A `where` expression applied in the worker, after parsing. */
+  where: string | undefined
 }
 
 /** The framer's and the parser's counters, as of the message that carries them. */
@@ -22,6 +25,7 @@ export interface WireStats {
   framer: LinesStats
   parser: ParseStats
   multiline: MultilineStats | undefined
+  filter: FilterStats | undefined
 }
 
 /** A column: numbers and dictionary ids in buffers of their own (transferred, not copied). */

@@ -64,6 +64,22 @@ describe('parseInWorker', () => {
     }
   })
 
+  it('applies a where expression on the worker, with the counters of where() on this thread', async () => {
+    const expr = 'temp >= 20 && hum < 70'
+    const filter = lib.where(expr)
+    const { framer, parser } = lib.frameAndParse({ columns: COLUMNS })
+    const want: Lib.SensorRecord[] = []
+    for await (const batch of lib.pipe(lib.fromFile(GREENHOUSE), framer, parser, filter)) want.push(...batch.toRows())
+    const parsed = lib.parseInWorker(GREENHOUSE, { columns: COLUMNS }, { where: expr, chunkBytes: 4096 })
+    const got: Lib.SensorRecord[] = []
+    for await (const batch of parsed) got.push(...batch.toRows())
+    expect(want.length).toBeGreaterThan(100)
+    expect(filter.stats.dropped).toBeGreaterThan(100)
+    expect(got).toEqual(want)
+    expect(parsed.stats.filter).toEqual(filter.stats)
+    expect(() => lib.parseInWorker(GREENHOUSE, { columns: COLUMNS }, { where: 'temp >' })).toThrow(lib.ExpressionError)
+  })
+
   it('stops with the RejectedInputError of the first bad line under onError: fail', async () => {
     const err = await inWorker(GREENHOUSE, { columns: COLUMNS, onError: 'fail' }).catch((e: unknown) => e)
     const want = await inline(GREENHOUSE, { columns: COLUMNS, onError: 'fail' }).catch((e: unknown) => e)
