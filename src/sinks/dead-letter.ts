@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer'
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { SinkError } from '../errors.js'
 import type { Rejection, RejectionHandler } from '../types.js'
+import { describeErr } from './write.js'
 
 /** A dead-letter file being written: its handler for the stages, its count, and `close()`. */
 export interface DeadLetter {
@@ -60,7 +61,7 @@ export function deadLetter (path: string): DeadLetter {
   try {
     fd = openSync(path, 'w')
   } catch (err) {
-    throw new SinkError('ERR_SINK_OPEN', `cannot open ${path} for writing: ${describe(err)}`, { cause: err })
+    throw new SinkError('ERR_SINK_OPEN', `cannot open ${path} for writing: ${describeErr(err)}`, { cause: err })
   }
   const stats = { written: 0 }
   const handler: RejectionHandler = (r, bytes) => {
@@ -69,7 +70,7 @@ export function deadLetter (path: string): DeadLetter {
     try {
       for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off)
     } catch (err) {
-      throw new SinkError('ERR_SINK_WRITE', `cannot write ${path}: ${describe(err)}`, { cause: err })
+      throw new SinkError('ERR_SINK_WRITE', `cannot write ${path}: ${describeErr(err)}`, { cause: err })
     }
     stats.written++
   }
@@ -83,12 +84,3 @@ export function deadLetter (path: string): DeadLetter {
 }
 
 const TOO_LONG_KEPT = 256
-
-function describe (err: unknown): string {
-  const e = err as NodeJS.ErrnoException
-  if (e.code === 'ENOSPC') return 'no space left on device'
-  if (e.code === 'EACCES') return 'permission denied'
-  if (e.code === 'ENOENT') return 'no such directory'
-  if (e.code === 'EISDIR') return 'is a directory'
-  return e.message
-}

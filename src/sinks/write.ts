@@ -87,7 +87,8 @@ async function writeStream (stream: Writable, chunks: AsyncIterable<string | Uin
   return { bytes, closed: false }
 }
 
-function describeErr (err: unknown): string {
+/** A file-system error as a short phrase for a one-line message (the errno's meaning, else its message). */
+export function describeErr (err: unknown): string {
   const e = err as NodeJS.ErrnoException
   if (e.code === 'ENOSPC') return 'no space left on device'
   if (e.code === 'EACCES') return 'permission denied'
