@@ -60,15 +60,19 @@ export class ManualClock implements Clock {
   /** Moves time forward by `ms`, running each timer that falls due on the way. */
   advance (ms: number): void {
     const end = this.#now + ms
-    for (;;) {
-      let first: [number, { at: number, fn: () => void }] | undefined
-      for (const entry of this.#timers) if (entry[1].at <= end && (first === undefined || entry[1].at < first[1].at)) first = entry
-      if (first === undefined) break
-      this.#timers.delete(first[0])
-      this.#now = Math.max(this.#now, first[1].at)
-      first[1].fn()
-    }
+    while (this.#runNext(end));
     this.#now = end
+  }
+
+  // Runs the earliest timer due by `end` (time moves to it); false when none is.
+  #runNext (end: number): boolean {
+    let first: [number, { at: number, fn: () => void }] | undefined
+    for (const entry of this.#timers) if (entry[1].at <= end && (first === undefined || entry[1].at < first[1].at)) first = entry
+    if (first === undefined) return false
+    this.#timers.delete(first[0])
+    this.#now = Math.max(this.#now, first[1].at)
+    first[1].fn()
+    return true
   }
 
   /**
@@ -78,15 +82,8 @@ export class ManualClock implements Clock {
    */
   async tick (ms: number): Promise<void> {
     const end = this.#now + ms
-    for (;;) {
-      await new Promise(resolve => setImmediate(resolve))
-      let first: [number, { at: number, fn: () => void }] | undefined
-      for (const entry of this.#timers) if (entry[1].at <= end && (first === undefined || entry[1].at < first[1].at)) first = entry
-      if (first === undefined) break
-      this.#timers.delete(first[0])
-      this.#now = Math.max(this.#now, first[1].at)
-      first[1].fn()
-    }
+    do await new Promise(resolve => setImmediate(resolve))
+    while (this.#runNext(end))
     this.#now = end
     await new Promise(resolve => setImmediate(resolve))
   }
