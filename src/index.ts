@@ -11,7 +11,7 @@ export { fromFile, type FromFileOptions } from './sources/file.js'
 export { fromStdin, type FromStdinOptions } from './sources/stdin.js'
 export {
   fromSerial, listSerialPorts, decodeEscapes, formatSerialStats, SerialError,
-  type FromSerialOptions, type SerialSource, type SerialStats, type SerialEvent, type SerialBinding,
+  type FromSerialOptions, type DataBits, type Parity, type StopBits, type SerialSource, type SerialStats, type SerialEvent, type SerialBinding,
   type SerialBindingPort, type SerialOpenOptions, type SerialPortInfo, type OverflowPolicy
 } from './sources/serial.js'
 export { fromReplay, type FromReplayOptions, type ReplaySource, type ReplayStats } from './sources/replay.js'

@@ -13,7 +13,7 @@ import { deadLetter } from './sinks/dead-letter.js'
 import { writeTo } from './sinks/write.js'
 import type { ReplayStats } from './sources/replay.js'
 import { endStream, openOutputStream, selectSource } from './sources/select.js'
-import type { SerialEvent, SerialStats } from './sources/serial.js'
+import type { DataBits, Parity, SerialEvent, SerialStats, StopBits } from './sources/serial.js'
 import { wholeLines, type WholeLinesSource } from './sources/whole-lines.js'
 import type { RejectionHandler, SensorRecord, Stage } from './types.js'
 import type { LatePolicy, WindowStage, WindowStats } from './window/common.js'
@@ -97,11 +97,11 @@ export interface PipelineOptions {
   /** Line speed. Default 9600. (`--baud`) */
   baud?: number
   /** Data bits, 5 to 8. Default 8. (`--data-bits`) */
-  dataBits?: 5 | 6 | 7 | 8
+  dataBits?: DataBits
   /** Parity. Default none. (`--parity`) */
-  parity?: 'none' | 'even' | 'odd' | 'mark' | 'space'
+  parity?: Parity
   /** Stop bits. Default 1. (`--stop-bits`) */
-  stopBits?: 1 | 1.5 | 2
+  stopBits?: StopBits
   /** Hardware flow control. (`--rtscts`) */
   rtscts?: boolean
   /** Software flow control. (`--xonxoff`) */

@@ -6,13 +6,18 @@ import { ChunkQueue, OVERFLOW_POLICIES, type OverflowPolicy } from './buffer.js'
 
 export type { OverflowPolicy } from './buffer.js'
 
+/** Serial line settings: data bits per character, parity, stop bits. */
+export type DataBits = 5 | 6 | 7 | 8
+export type Parity = 'none' | 'even' | 'odd' | 'mark' | 'space'
+export type StopBits = 1 | 1.5 | 2
+
 /** The open options a serial binding takes (`@serialport/bindings-interface`'s `OpenOptions`). */
 export interface SerialOpenOptions {
   path: string
   baudRate: number
-  dataBits?: 5 | 6 | 7 | 8
-  parity?: 'none' | 'even' | 'odd' | 'mark' | 'space'
-  stopBits?: 1 | 1.5 | 2
+  dataBits?: DataBits
+  parity?: Parity
+  stopBits?: StopBits
   rtscts?: boolean
   xon?: boolean
   xoff?: boolean
@@ -98,11 +103,11 @@ export interface FromSerialOptions extends SourceOptions {
   /** Line speed, e.g. 9600, 115200. Required. */
   baudRate: number
   /** Default 8. */
-  dataBits?: 5 | 6 | 7 | 8
+  dataBits?: DataBits
   /** Default `none`. */
-  parity?: 'none' | 'even' | 'odd' | 'mark' | 'space'
+  parity?: Parity
   /** Default 1. */
-  stopBits?: 1 | 1.5 | 2
+  stopBits?: StopBits
   /** Hardware flow control (RTS/CTS). Default false. */
   rtscts?: boolean
   /** Software flow control (XON/XOFF), both directions. Default false. */
