@@ -204,9 +204,13 @@ export function newAccumulators (needs: readonly AccumulatorNeeds[]): FieldAccum
  */
 export class ResultLayout {
   readonly names: string[]
+  /** Per column: whether its values are numbers (or, rarely, null). */
+  readonly numeric: boolean[]
   constructor (readonly spec: WindowSpec, readonly hasEnd: boolean, readonly revision: boolean, readonly stats: WindowStats) {
     this.names = ['window', ...(hasEnd ? ['end'] : []), ...spec.keyFields, ...spec.aggs.map(a => a.as),
       ...(spec.markPartial ? ['partial'] : []), ...(revision ? ['revision'] : [])]
+    this.numeric = [...(hasEnd ? [true, true] : [true]), ...spec.keyFields.map(() => false),
+      ...spec.aggs.map(a => NUMERIC.has(a.fn) || a.fn.startsWith('p')), ...(spec.markPartial ? [false] : []), ...(revision ? [false] : [])]
   }
 
   /** Results per batch lately: the columns of the next batch are made this long up front. */
@@ -221,7 +225,7 @@ export class ResultLayout {
 export class Results {
   n = 0
   readonly cols: unknown[][]
-  readonly #numeric: boolean[]
+  readonly #numeric: readonly boolean[]
   readonly #fns: AggregateName[]
   readonly #accIndex: number[]
   readonly #hasEnd: boolean
@@ -232,14 +236,11 @@ export class Results {
   constructor (readonly layout: ResultLayout) {
     // Two allocation sites: V8 remembers, per array literal, the most general element kind its
     // arrays ever held, so one site shared with the key columns (strings) would make every
-    // number column an array of boxed numbers.
-    const kinds = [...(layout.hasEnd ? [true, true] : [true]), ...layout.spec.keyFields.map(() => false),
-      ...layout.spec.aggs.map(a => NUMERIC.has(a.fn) || a.fn.startsWith('p')), ...(layout.spec.markPartial ? [false] : []), ...(layout.revision ? [false] : [])]
-    // Made as long as lately needed (and trimmed in batch()): growing by push would allocate
-    // each column about three times over.
+    // number column an array of boxed numbers. Made as long as lately needed (and trimmed in
+    // batch()): growing by push would allocate each column about three times over.
     const cap = layout.capacity
-    this.#numeric = kinds
-    this.cols = kinds.map((numeric, j) => {
+    this.#numeric = layout.numeric
+    this.cols = layout.numeric.map((numeric, j) => {
       if (!numeric) return valueColumn(cap)
       const spare = layout.spare[j]
       layout.spare[j] = undefined
