@@ -55,8 +55,8 @@ const WORKER_URL = new URL('./parse-worker.js', import.meta.url)
 export function parseInWorker (path: string, options: ParseOptions = {}, run: ParseInWorkerOptions = {}): ParsedInWorker {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('"path" must be a non-empty string')
   // Validate here, before anything starts: the worker builds the same stages from the same options.
-  const built = frameAndParse(options)
-  const { framer, parser } = run.into ?? built
+  // (With `into`, the caller built these stages from the same options, so they are valid.)
+  const { framer, parser } = run.into ?? frameAndParse(options)
   if (run.where !== undefined && typeof run.where !== 'string') throw new TypeError('"where" must be a string')
   // Compiled here too, so that a bad expression throws before the worker starts.
   const filter = run.into?.filter ?? (run.where === undefined ? undefined : where(run.where))

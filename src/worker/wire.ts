@@ -46,28 +46,29 @@ export type WorkerMessage =
   | { t: 'end', stats: WireStats }
   | { t: 'error', error: WireError, stats: WireStats }
 
-/** A batch as a message and the buffers to transfer with it. The batch's arrays are copied first: the parser may reuse them. */
+/**
+ * A batch as a message and the buffers to transfer with it (not copied: the stages that run in
+ * the worker make fresh columns for every batch and never touch a batch they have handed on).
+ */
 export function toWire (batch: RecordBatch, stats: WireStats): { message: WorkerMessage, transfer: ArrayBuffer[] } {
-  const transfer: ArrayBuffer[] = []
+  const transfer = new Set<ArrayBuffer>()
   const fields = batch.fields
-  if (fields === undefined) return { message: { t: 'batch', fields: undefined, columns: undefined, rows: batch.toRows(), length: batch.length, stats }, transfer }
+  if (fields === undefined) return { message: { t: 'batch', fields: undefined, columns: undefined, rows: batch.toRows(), length: batch.length, stats }, transfer: [] }
   const n = batch.length
   const columns = fields.map((f): WireColumn => {
     const dict = batch.dictionary(f)
     if (dict !== undefined) {
-      const ids = dict.ids.slice(0, n)
-      transfer.push(ids.buffer as ArrayBuffer)
-      return { ids, dict: dict.dict as string[] }
+      transfer.add(dict.ids.buffer as ArrayBuffer)
+      return { ids: dict.ids, dict: dict.dict as string[] }
     }
     const nums = batch.numbers(f)
     if (nums !== undefined) {
-      const copy = nums.slice(0, n)
-      transfer.push(copy.buffer as ArrayBuffer)
-      return copy
+      transfer.add(nums.buffer as ArrayBuffer)
+      return nums
     }
     return Array.from(batch.values(f)!).slice(0, n)
   })
-  return { message: { t: 'batch', fields: [...fields], columns, rows: undefined, length: n, stats }, transfer }
+  return { message: { t: 'batch', fields: [...fields], columns, rows: undefined, length: n, stats }, transfer: [...transfer] }
 }
 
 /** The batch a message carries. */
