@@ -103,21 +103,6 @@ export async function tempDir (): Promise<{ path: string, file: (name: string) =
   return { path, file: name => join(path, name), remove: async () => { await rm(path, { recursive: true, force: true }) } }
 }
 
-/** Resolves when `predicate(text so far)` holds for a child's stdout; rejects if it exits first. */
-export async function waitForStdout (child: ChildProcess, predicate: (text: string) => boolean): Promise<string> {
-  let text = ''
-  return await new Promise((resolve, reject) => {
-    const onData = (s: Buffer | string): void => {
-      text += s.toString()
-      if (predicate(text)) { cleanup(); resolve(text) }
-    }
-    const onExit = (code: number | null): void => { cleanup(); reject(new Error(`the CLI exited (${code}) before the expected output; stdout so far: ${text}`)) }
-    const cleanup = (): void => { child.stdout!.off('data', onData); child.off('exit', onExit) }
-    child.stdout!.on('data', onData)
-    child.on('exit', onExit)
-  })
-}
-
 // A test that fails while its CLI is still running must not leave the CLI behind. A bash
 // pipeline is started in its own process group, so that the whole group can be killed.
 const tracked = new Set<ChildProcess>()
@@ -156,10 +141,18 @@ export interface WatchedCli {
  * Starts the CLI and collects its stdout and stderr from the start. `until` looks at all of
  * stdout so far, so output written while the test was awaiting something else (an append to the
  * file the CLI follows: the CLI can read it and write its output before the append's promise
- * settles) still counts; `waitForStdout` sees only output that arrives after it is called.
+ * settles) still counts.
  */
 export function startWatched (args: readonly string[]): WatchedCli {
-  const child = track(startCli(args))
+  return watch(startCli(args))
+}
+
+/**
+ * {@link startWatched} for a child started some other way (a bash pipeline, say): call it right
+ * after spawning, before any await, so that no output is missed. Tracks the child.
+ */
+export function watch (child: ChildProcess): WatchedCli {
+  track(child)
   const done = finished(child)
   let stdout = ''
   let stderr = ''

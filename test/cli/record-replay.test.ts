@@ -1,9 +1,8 @@
 // `sensorpipe record`, `sensorpipe replay` and `sensorpipe run --replay` end to end: a recording
 // replays as the lines that were recorded, and a pipeline on a replay gives what it gave live.
-import type { ChildProcess } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { assertBuilt, finished, jsonLines, REFERENCE_FLAGS, runCli, sorted, STACK_FRAME, startCli, stderrLines, tempDir, waitForStdout } from './helpers.js'
+import { assertBuilt, finished, jsonLines, killTracked, REFERENCE_FLAGS, runCli, sorted, STACK_FRAME, startCli, startWatched as start, stderrLines, tempDir, track } from './helpers.js'
 import { HAS_SOCAT, PtyPair, SOCAT_MISSING } from './serial-pty.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>
@@ -13,6 +12,8 @@ beforeAll(async () => {
   tmp = await tempDir()
 })
 afterAll(async () => { await tmp.remove() })
+
+afterEach(killTracked)
 
 const CI = process.env.CI === 'true'
 if (!HAS_SOCAT) console.warn(`test/cli/record-replay.test.ts: ${SOCAT_MISSING}${CI ? '' : ' (skipped)'}`)
@@ -103,11 +104,10 @@ describe('replay pacing', () => {
   })
 
   it('--loop plays again until Ctrl-C, then exits 130', async () => {
-    const child = startCli(['replay', rec, '--max-speed', '--loop'])
-    const result = finished(child)
-    await waitForStdout(child, text => text.split('d\n').length > 3)
-    child.kill('SIGINT')
-    const r = await result
+    const cli = start(['replay', rec, '--max-speed', '--loop'])
+    await cli.until('the third play of the recording', text => text.split('d\n').length > 3)
+    cli.child.kill('SIGINT')
+    const r = await cli.result('the exit after SIGINT')
     expect(r.code).toBe(130)
     expect(r.stderr).toBe('')
     expect(r.stdout.startsWith('a\nb\nc\nd\na\nb\nc\nd\na\n')).toBe(true)
@@ -134,7 +134,7 @@ describe('replay pacing', () => {
 describe('record stopped with Ctrl-C', () => {
   it('closes the recording cleanly with every line already received', async () => {
     const out = tmp.file(`ctrl-c-${n++}.rec.jsonl`)
-    const child = startCli(['record', '--out', out])
+    const child = track(startCli(['record', '--out', out]))
     const result = finished(child)
     child.stdin!.write('v=1\nv=2\nv=3\n')
     for (let i = 0; i < 500; i++) {
@@ -153,10 +153,8 @@ describe('record stopped with Ctrl-C', () => {
 
 describeWithSocat('record --port, then replay (a socat pty pair; needs socat)', () => {
   let pty: PtyPair
-  let child: ChildProcess | undefined
   afterEach(async () => {
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    child = undefined
+    killTracked()
     await pty?.stop()
   })
 
@@ -168,7 +166,7 @@ describeWithSocat('record --port, then replay (a socat pty pair; needs socat)', 
     pty = new PtyPair(tmp.path, `rr${n++}`)
     await pty.start()
     const args = argsFor(pty.b)
-    child = startCli(args)
+    const child = track(startCli(args))
     const result = finished(child)
     const ready = async (events: number): Promise<void> => {
       // record has no stdout: wait for the recording (or the run's events) to show the opens.

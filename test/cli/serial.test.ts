@@ -1,10 +1,9 @@
 // `sensorpipe run --port` end to end, on a real pseudo-terminal pair made by socat (needs socat:
 // skipped with a note when it is missing, failed under CI=true), plus the serial flags' usage
 // errors, which need no port.
-import type { ChildProcess } from 'node:child_process'
 import { createReadStream } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { assertBuilt, finished, jsonLines, runCli, STACK_FRAME, startCli, stderrLines, tempDir, waitForStdout } from './helpers.js'
+import { assertBuilt, jsonLines, killTracked, runCli, STACK_FRAME, startWatched as start, stderrLines, tempDir } from './helpers.js'
 import { HAS_SOCAT, PtyPair, SOCAT_MISSING } from './serial-pty.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>
@@ -25,42 +24,24 @@ function eventsOf (stdout: string): string[] {
 
 const count = (text: string, needle: string): number => text.split(needle).length - 1
 
-/** All of a child's stdout so far, and a wait for a condition on it (waitForStdout sees only new output). */
-function watchStdout (child: ChildProcess): { until: (cond: (all: string) => boolean, what: string) => Promise<void> } {
-  let all = ''
-  child.stdout!.on('data', (c: Buffer | string) => { all += c.toString() })
-  return {
-    until: async (cond, what) => {
-      for (let i = 0; !cond(all); i++) {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the CLI exited before ${what}; stdout: ${all}`)
-        if (i > 2000) throw new Error(`timed out waiting for ${what}; stdout: ${all}`)
-        await new Promise(resolve => setTimeout(resolve, 10))
-      }
-    }
-  }
-}
-
 describeWithSocat('sensorpipe run --port (a socat pty pair; needs socat)', () => {
   let pty: PtyPair
-  let child: ChildProcess | undefined
   let n = 0
   afterEach(async () => {
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    child = undefined
+    killTracked()
     await pty?.stop()
   })
 
   it('gives the lines written into the other end, dropping the partial line it attached in the middle of', async () => {
     pty = new PtyPair(tmp.path, `t${n++}`)
     await pty.start()
-    child = startCli(['run', '--port', pty.b, '--baud', '115200', '--format', 'kv', '--emit-events', '--summary'])
-    const result = finished(child)
-    await waitForStdout(child, text => text.includes('"event":"connected"'))
+    const cli = start(['run', '--port', pty.b, '--baud', '115200', '--format', 'kv', '--emit-events', '--summary'])
+    await cli.until('the connected event', text => text.includes('"event":"connected"'))
     pty.write('=19.5 (the end of a line sent before the open)\ntemp=20.5 hum=40\n')
     pty.write('temp=21 hum=41\n')
-    await waitForStdout(child, text => text.includes('"temp":21'))
-    child.kill('SIGINT')
-    const r = await result
+    await cli.until('the record temp=21', text => text.includes('"temp":21'))
+    cli.child.kill('SIGINT')
+    const r = await cli.result('the exit after SIGINT')
     expect(r.stderr).not.toContain(STACK_FRAME)
     expect(r.code, `signal ${r.signal}, stderr: ${r.stderr}`).toBe(130)
     const records = jsonLines(r.stdout) as Array<Record<string, unknown>>
@@ -75,27 +56,25 @@ describeWithSocat('sensorpipe run --port (a socat pty pair; needs socat)', () =>
   it('survives socat being killed and restarted three times: every line written while the port was open arrives, three reconnects are reported', async () => {
     pty = new PtyPair(tmp.path, `t${n++}`)
     await pty.start()
-    child = startCli(['run', '--port', pty.b, '--format', 'kv', '--keep-first-line', '--reconnect-min', '20ms', '--reconnect-max', '200ms',
+    const cli = start(['run', '--port', pty.b, '--format', 'kv', '--keep-first-line', '--reconnect-min', '20ms', '--reconnect-max', '200ms',
       '--emit-events', '--summary'])
-    const result = finished(child)
-    const out = watchStdout(child)
     const sent: number[] = []
     for (let phase = 0; phase < 4; phase++) {
-      await out.until(all => count(all, '"event":"connected"') + count(all, '"event":"reconnected"') > phase, `open number ${phase + 1}`)
+      await cli.until(`open number ${phase + 1}`, all => count(all, '"event":"connected"') + count(all, '"event":"reconnected"') > phase)
       const seqs = Array.from({ length: 10 }, (_, i) => phase * 10 + i)
       sent.push(...seqs)
       // The last phase ends cleanly; the others end in the middle of a line.
       pty.write(seqs.map(s => `seq=${s} phase=${phase}\n`).join('') + (phase < 3 ? `seq=${phase * 10 + 9}` : ''))
-      await out.until(all => all.includes(`{"seq":${phase * 10 + 9},"phase":${phase}}`), `the lines of phase ${phase}`)
+      await cli.until(`the lines of phase ${phase}`, all => all.includes(`{"seq":${phase * 10 + 9},"phase":${phase}}`))
       if (phase < 3) {
         await new Promise(resolve => setTimeout(resolve, 100)) // the unfinished line is read too
         await pty.stop()
-        await out.until(all => count(all, '"event":"disconnected"') > phase, `disconnect number ${phase + 1}`)
+        await cli.until(`disconnect number ${phase + 1}`, all => count(all, '"event":"disconnected"') > phase)
         await pty.start()
       }
     }
-    child.kill('SIGINT')
-    const r = await result
+    cli.child.kill('SIGINT')
+    const r = await cli.result('the exit after SIGINT')
     expect(r.stderr).not.toContain(STACK_FRAME)
     expect(r.code, `signal ${r.signal}, stderr: ${r.stderr}`).toBe(130)
     const records = jsonLines(r.stdout) as Array<Record<string, unknown>>
@@ -112,14 +91,13 @@ describeWithSocat('sensorpipe run --port (a socat pty pair; needs socat)', () =>
   it('Ctrl-C flushes the open window and prints the summary', async () => {
     pty = new PtyPair(tmp.path, `t${n++}`)
     await pty.start()
-    child = startCli(['run', '--port', pty.b, '--format', 'kv', '--keep-first-line', '--window', '1s', '--time', 'ts', '--agg', 'count,max:v',
+    const cli = start(['run', '--port', pty.b, '--format', 'kv', '--keep-first-line', '--window', '1s', '--time', 'ts', '--agg', 'count,max:v',
       '--emit-events', '--summary'])
-    const result = finished(child)
-    await waitForStdout(child, text => text.includes('"event":"connected"'))
+    await cli.until('the connected event', text => text.includes('"event":"connected"'))
     pty.write('ts=1000 v=1\nts=1500 v=2\nts=2100 v=3\n')
-    await waitForStdout(child, text => text.includes('"window":1000'))
-    child.kill('SIGINT')
-    const r = await result
+    await cli.until('the window of 1000', text => text.includes('"window":1000'))
+    cli.child.kill('SIGINT')
+    const r = await cli.result('the exit after SIGINT')
     expect(r.stderr).not.toContain(STACK_FRAME)
     expect(r.code, `signal ${r.signal}, stderr: ${r.stderr}`).toBe(130)
     expect(jsonLines(r.stdout).filter(x => (x as { event?: string }).event === undefined)).toEqual([
@@ -143,29 +121,27 @@ describeWithSocat('sensorpipe run --port (a socat pty pair; needs socat)', () =>
       heard.on('data', (c: Buffer | string) => { text += c.toString(); if (count(text, 'READ?\r\n') >= 2) resolve() })
     })
     heard.on('error', () => {})
-    child = startCli(['run', '--port', pty.b, '--format', 'kv', '--init', 'START\\r\\n', '--poll', 'READ?\\r\\n', '--every', '100ms', '--emit-events'])
-    const result = finished(child)
-    await waitForStdout(child, text => text.includes('"event":"connected"'))
+    const cli = start(['run', '--port', pty.b, '--format', 'kv', '--init', 'START\\r\\n', '--poll', 'READ?\\r\\n', '--every', '100ms', '--emit-events'])
+    await cli.until('the connected event', text => text.includes('"event":"connected"'))
     await twoPolls
     heard.destroy()
     expect(text.startsWith('START\r\nREAD?\r\nREAD?\r\n')).toBe(true)
     pty.write('temp=20.5\n')
-    await waitForStdout(child, text => text.includes('"temp":20.5'))
-    child.kill('SIGINT')
-    expect((await result).code).toBe(130)
+    await cli.until('the record temp=20.5', text => text.includes('"temp":20.5'))
+    cli.child.kill('SIGINT')
+    expect((await cli.result('the exit after SIGINT')).code).toBe(130)
   })
 
   it('with --reconnect-attempts 2 gives up with a one-line error after the lines read before', async () => {
     pty = new PtyPair(tmp.path, `t${n++}`)
     await pty.start()
-    child = startCli(['run', '--port', pty.b, '--format', 'kv', '--keep-first-line', '--reconnect-attempts', '2', '--reconnect-min', '10ms',
+    const cli = start(['run', '--port', pty.b, '--format', 'kv', '--keep-first-line', '--reconnect-attempts', '2', '--reconnect-min', '10ms',
       '--reconnect-max', '20ms', '--emit-events'])
-    const result = finished(child)
-    await waitForStdout(child, text => text.includes('"event":"connected"'))
+    await cli.until('the connected event', text => text.includes('"event":"connected"'))
     pty.write('v=1\n')
-    await waitForStdout(child, text => text.includes('"v":1'))
+    await cli.until('the record v=1', text => text.includes('"v":1'))
     await pty.stop()
-    const r = await result
+    const r = await cli.result('the exit after giving up')
     expect(r.stderr).not.toContain(STACK_FRAME)
     expect(r.code).toBe(1)
     expect(jsonLines(r.stdout).filter(x => (x as { event?: string }).event === undefined)).toEqual([{ v: 1 }])

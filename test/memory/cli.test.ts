@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assertBuilt, CLI, finished, REFERENCE_FLAGS, ROOT, runCli, STACK_FRAME, startCli, stderrLines, tempDir, waitForStdout } from '../cli/helpers.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { assertBuilt, CLI, finished, killTracked, REFERENCE_FLAGS, ROOT, runCli, STACK_FRAME, startWatched, stderrLines, tempDir, track } from '../cli/helpers.js'
 import { waitUntil } from '../helpers.js'
 import { writeReferenceFile } from './helpers.js'
 
@@ -20,6 +20,8 @@ beforeAll(async () => {
   await writeReferenceFile(small, 100_000)
 }, 120_000)
 afterAll(async () => { await dir.remove() })
+
+afterEach(killTracked)
 
 /** The live high-water mark from the table's last line, in bytes. */
 function liveHighWater (stderr: string): number {
@@ -123,7 +125,7 @@ describe('under node --max-old-space-size=16', () => {
   it('completes the reference job', async () => {
     const input = dir.file('million.csv')
     await writeReferenceFile(input, 1_000_000)
-    const child = spawn(process.execPath, ['--max-old-space-size=16', CLI, 'run', '--file', input, ...REFERENCE_FLAGS, '--output', dir.file('m.jsonl')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = track(spawn(process.execPath, ['--max-old-space-size=16', CLI, 'run', '--file', input, ...REFERENCE_FLAGS, '--output', dir.file('m.jsonl')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }))
     const r = await finished(child)
     expect(r.stderr).toMatch(/^summary lines=1000000 malformed=0 filtered=\d+ emitted=64000\n/)
     expect(r.code).toBe(0)
@@ -159,20 +161,18 @@ describe('--profile', () => {
 
 describe('--last-readings', () => {
   it('prints the weak view of each sensor\'s last reading on SIGUSR1, and the run goes on', async () => {
-    const child = startCli(['run', '--format', 'csv', '--columns', 'ts:time,sensor:string,value:float', '--last-readings', 'sensor'])
-    const result = finished(child)
+    const cli = startWatched(['run', '--format', 'csv', '--columns', 'ts:time,sensor:string,value:float', '--last-readings', 'sensor'])
     let stderr = ''
-    child.stderr!.on('data', (s: Buffer) => { stderr += s.toString() })
-    const written = waitForStdout(child, text => text.split('\n').length > 3)
-    child.stdin!.write('1000,dev-1,20.5\n1001,dev-2,21\n1002,dev-1,22.5\n')
+    cli.child.stderr!.on('data', (s: string) => { stderr += s })
+    cli.child.stdin!.write('1000,dev-1,20.5\n1001,dev-2,21\n1002,dev-1,22.5\n')
     // records are written as they arrive; once they are, the view has seen them
-    await written
-    child.kill('SIGUSR1')
+    await cli.until('the three records', text => text.split('\n').length > 3)
+    cli.child.kill('SIGUSR1')
     await waitUntil(() => stderr.includes('dev-2'), 'the view on stderr', 10_000)
     expect(stderr).toMatch(/last readings at .*: 2 sensors, \d still in memory \(a weak view: it keeps none alive\)/)
     expect(stderr).toMatch(/ {2}dev-1 {2}(\{"ts":1002,"sensor":"dev-1","value":22\.5\}|\(collected\)) {2}seen [0-9.]+ s ago/)
-    child.stdin!.end('1003,dev-3,1\n')
-    const r = await result
+    cli.child.stdin!.end('1003,dev-3,1\n')
+    const r = await cli.result('the exit after stdin ends')
     expect(r.code).toBe(0)
     expect(r.stdout.trim().split('\n')).toHaveLength(4)
   }, 30_000)

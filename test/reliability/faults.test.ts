@@ -2,10 +2,10 @@
 // output disk is full or cannot be opened, a followed file is truncated or rotated. Each ends in
 // a counted, explained outcome: a conventional exit status, at most one line on stderr for a
 // failure, no stack trace.
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { appendFile, readFile, rename, truncate, writeFile } from 'node:fs/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { assertBuilt, CLI, finished, jsonLines, killTracked, REFERENCE_FLAGS, ROOT, runCli, runShell, STACK_FRAME, startCli, startWatched as start, stderrLines, tempDir, track, waitForStdout, type WatchedCli } from '../cli/helpers.js'
+import { assertBuilt, CLI, jsonLines, killTracked, REFERENCE_FLAGS, ROOT, runCli, runShell, STACK_FRAME, startWatched as start, stderrLines, tempDir, watch, type WatchedCli } from '../cli/helpers.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>
 let big: string
@@ -64,25 +64,22 @@ describe('the reader of the output goes away (`| head -3`)', () => {
   it('while following a file: the run ends (status 0) at the first write after the reader left', async () => {
     const file = tmp.file('follow-head.csv')
     await writeFile(file, '1000,a,1\n')
-    const child = startPipeline(`"$1" "$2" run --file "$3" --follow ${COLUMNS.join(' ')} | head -1; echo "cli-status=\${PIPESTATUS[0]}" >&2`, [process.execPath, CLI, file])
-    const result = finished(child)
-    await waitForStdout(child, t => t.includes('"ts":1000'))
+    const pipeline = startPipeline(`"$1" "$2" run --file "$3" --follow ${COLUMNS.join(' ')} | head -1; echo "cli-status=\${PIPESTATUS[0]}" >&2`, [process.execPath, CLI, file])
+    await pipeline.until('the first record, through head', t => t.includes('"ts":1000'))
     // head has exited; the next lines make the CLI write, meet the closed pipe, and stop.
-    for (let i = 0; i < 50 && child.exitCode === null; i++) {
+    for (let i = 0; i < 50 && pipeline.child.exitCode === null; i++) {
       await appendFile(file, `${2000 + i},a,2\n`)
       await new Promise(resolve => setTimeout(resolve, 100))
     }
-    const r = await result
+    const r = await pipeline.result('the pipeline to end after the reader left')
     expect(r.stderr).toContain('cli-status=0')
     expect(r.stderr).not.toContain(STACK_FRAME)
   })
 })
 
 /** Starts a bash pipeline (`$1...` are `args`) with piped stdio, to watch what reaches its end. */
-function startPipeline (script: string, args: string[]): ChildProcess {
-  const child = spawn('bash', ['-c', script, 'bash', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
-  track(child)
-  return child
+function startPipeline (script: string, args: string[]): WatchedCli {
+  return watch(spawn('bash', ['-c', script, 'bash', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], detached: true }))
 }
 
 describe('SIGTERM and SIGINT', () => {
@@ -103,24 +100,22 @@ describe('SIGTERM and SIGINT', () => {
   })
 
   it('SIGTERM while reading stdin that stays open: exits 143 with the summary', async () => {
-    const child = startCli(['run', '--format', 'kv', '--summary'])
-    const result = finished(child)
-    child.stdin!.write('v=1\nv=2\nbad\n')
-    await waitForStdout(child, text => text.includes('"v":2'))
-    child.kill('SIGTERM')
-    const r = await result
+    const cli = start(['run', '--format', 'kv', '--summary'])
+    cli.child.stdin!.write('v=1\nv=2\nbad\n')
+    await cli.until('the record v=2', text => text.includes('"v":2'))
+    cli.child.kill('SIGTERM')
+    const r = await cli.result('the exit after SIGTERM')
     expect(r.code).toBe(143)
     expect(stderrLines(r)).toEqual(['summary lines=3 malformed=1 filtered=0 emitted=2', 'malformed by reason: bare-value=1'])
   })
 
   it('SIGINT: the dead-letter file holds every line rejected so far', async () => {
     const dead = tmp.file('int-dead.jsonl')
-    const child = startCli(['run', '--format', 'kv', '--on-error', `dead-letter:${dead}`, '--summary'])
-    const result = finished(child)
-    child.stdin!.write('v=1\nno key here\nv=2\n')
-    await waitForStdout(child, text => text.includes('"v":2'))
-    child.kill('SIGINT')
-    const r = await result
+    const cli = start(['run', '--format', 'kv', '--on-error', `dead-letter:${dead}`, '--summary'])
+    cli.child.stdin!.write('v=1\nno key here\nv=2\n')
+    await cli.until('the record v=2', text => text.includes('"v":2'))
+    cli.child.kill('SIGINT')
+    const r = await cli.result('the exit after SIGINT')
     expect(r.code).toBe(130)
     expect(stderrLines(r)).toContain('dead-letter written=1')
     expect(jsonLines(await readFile(dead, 'utf8'))).toEqual([expect.objectContaining({ reason: 'bare-value', line: 2, raw: 'no key here' })])
