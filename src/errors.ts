@@ -68,3 +68,14 @@ export class RejectedInputError extends SensorpipeError {
     this.reason = reason
   }
 }
+
+/**
+ * A batch was read after its owner released it, so its storage may already hold a later batch:
+ * code that keeps a batch past handing it on must `retain()` it first (see {@link Owned}).
+ */
+export class BatchReleasedError extends SensorpipeError {
+  constructor () {
+    super('ERR_BATCH_RELEASED', 'this batch was released and its storage reused: call retain() on a batch you keep after handing it on')
+    this.name = 'BatchReleasedError'
+  }
+}

@@ -1,10 +1,11 @@
 // sensorpipe: the library. Explicit named exports only.
 export type { Stage, SensorRecord, Batch, Rejection, RejectionHandler, SourceOptions } from './types.js'
-export { SensorpipeError, ExpressionError, SourceError, SinkError, ConfigError, RejectedInputError } from './errors.js'
+export { SensorpipeError, ExpressionError, SourceError, SinkError, ConfigError, RejectedInputError, BatchReleasedError } from './errors.js'
 export { pipe } from './pipe.js'
 export { LineBatch, asLineBatch } from './batch/line-batch.js'
 export { RecordBatch, asRecordBatch, type ColumnData, type FieldReader } from './batch/record-batch.js'
 export { StringInterner } from './batch/intern.js'
+export { Owned, Pool } from './batch/owned.js'
 export { each } from './util/each.js'
 
 export { fromFile, type FromFileOptions } from './sources/file.js'

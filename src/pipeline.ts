@@ -6,7 +6,7 @@ import type { lines } from './framing/lines.js'
 import type { MultilineStats } from './parse/csv.js'
 import { errorPolicy, frameAndParse, type ParserStage } from './parse/from-options.js'
 import { parseInWorker } from './worker/parallel.js'
-import type { RecordBatch } from './batch/record-batch.js'
+import { RecordBatch } from './batch/record-batch.js'
 import { pipe } from './pipe.js'
 import { type FormatStage, toCsv, toJsonLines } from './sinks/format.js'
 import { deadLetter } from './sinks/dead-letter.js'
@@ -286,7 +286,11 @@ export interface BuiltPipeline {
  */
 export function buildPipeline (options: PipelineOptions, extra: { stages?: PipelineDefinition['stages'], onRejected?: RejectionHandler, onLate?: (r: SensorRecord) => void } = {}): BuiltPipeline {
   const o = options
-  const { framer, parser } = frameAndParse(o, extra.onRejected)
+  // Storage is reused where only sensorpipe's own stages hold batches: not with the memory
+  // tools, whose stages keep (weak) references to batches, and user stages get batches
+  // disowned first (below).
+  const reuse = !wantsMemory(o)
+  const { framer, parser } = frameAndParse(o, extra.onRejected, reuse)
   if (o.threads !== undefined && o.threads !== 1 && o.threads !== 2) throw new ConfigError(`--threads must be 1 or 2, got ${String(o.threads)}`)
   const stages: Array<Stage<any, any>> = [framer, parser]
   const filterStage = o.where === undefined ? undefined : where(o.where)
@@ -302,7 +306,9 @@ export function buildPipeline (options: PipelineOptions, extra: { stages?: Pipel
       if (v !== undefined) throw new ConfigError(`${flag} needs --window or --session`)
     }
   }
-  for (const s of extra.stages?.() ?? []) {
+  const own = extra.stages?.() ?? []
+  if (reuse && own.length > 0) stages.push(disowning)
+  for (const s of own) {
     if (typeof s !== 'function') throw new ConfigError('a pipeline\'s "stages" must return functions')
     stages.push(s)
   }
@@ -310,6 +316,15 @@ export function buildPipeline (options: PipelineOptions, extra: { stages?: Pipel
   if (outputFormat !== 'jsonl' && outputFormat !== 'csv') throw new ConfigError(`unknown output format "${String(outputFormat)}" (use jsonl or csv)`)
   const formatter = outputFormat === 'csv' ? toCsv() : toJsonLines()
   return { framer, parser, filter: filterStage, window: windowStage, stages, formatter }
+}
+
+// Before a pipeline's own stages: they may keep the batches they pass on, so no batch that
+// reaches them has its storage reused (see Owned).
+async function * disowning (batches: AsyncIterable<RecordBatch | SensorRecord[]>): AsyncGenerator<RecordBatch | SensorRecord[]> {
+  for await (const batch of batches) {
+    if (batch instanceof RecordBatch) batch.disown()
+    yield batch
+  }
 }
 
 // The window stage of the options: tumbling (by time or count), sliding (`slide`) or session.
@@ -414,7 +429,11 @@ export async function runPipeline (options: PipelineOptions, context: RunContext
       if (dropped > 0) file.cutLines++
       context.onTruncate?.({ ...info, rotated: info.size < 0, dropped })
     }
-    const selected = selectSource(options, { signal: context.signal, stdin: context.stdin, onEvent, onTruncate })
+    // A file read straight into the framer (not followed, so no wholeLines holding chunk tails;
+    // no memory stages in between) has its chunk buffers filled again once the framer's batches
+    // are released.
+    const reuse = options.follow !== true && memory === undefined
+    const selected = selectSource(options, { signal: context.signal, stdin: context.stdin, onEvent, onTruncate, reuse })
     const source = options.follow === true ? follow = wholeLines(selected.source, (options.maxLineBytes ?? 65536) + 2) : selected.source
     // With a parse worker the stages from the framer to the parser run there; their counters
     // are the worker's, copied into built.framer.stats and built.parser.stats as batches arrive.

@@ -1,3 +1,5 @@
+import { Owned } from './owned.js'
+
 /** The bytes of a batch's text (UTF-8). */
 export type Units = Uint8Array
 
@@ -7,12 +9,14 @@ export type Units = Uint8Array
  * the lines as strings (decoded on demand, each invalid sequence becoming U+FFFD); `at(i)` gives
  * one. Parsers read `units` between `start(i)` and `end(i)` directly: LF, CR and ASCII
  * delimiters never occur inside a UTF-8 sequence, so bytes split exactly as decoded text would.
+ *
+ * A batch made by {@link lines} has pooled offset arrays: its consumer calls `release()` when
+ * done, and `lines` fills them again (see {@link Owned}).
  */
-export class LineBatch implements Iterable<string> {
+export class LineBatch extends Owned implements Iterable<string> {
   /** Number of lines. */
   readonly length: number
-  /** The bytes the lines are cut from (line endings and dropped lines included). */
-  readonly units: Units
+  readonly #units: Units
   readonly #starts: Int32Array
   readonly #ends: Int32Array
   readonly #firstLine: number
@@ -25,9 +29,11 @@ export class LineBatch implements Iterable<string> {
    * @param length the number of lines (the offset arrays may be longer)
    * @param firstLine the input line number of the first line (1-based)
    * @param numbers each line's input line number, when lines were dropped in between
+   * @param recycle hands the offset arrays back to their pool at the last `release()`
    */
-  constructor (units: Units, starts: Int32Array, ends: Int32Array, length: number, firstLine: number, numbers?: Float64Array) {
-    this.units = units
+  constructor (units: Units, starts: Int32Array, ends: Int32Array, length: number, firstLine: number, numbers?: Float64Array, recycle?: () => void) {
+    super(recycle)
+    this.#units = units
     this.#starts = starts
     this.#ends = ends
     this.length = length
@@ -53,16 +59,18 @@ export class LineBatch implements Iterable<string> {
    * The start offsets of the lines, for hot loops that would rather not call {@link start} per
    * line: entries 0..length-1 are the lines' (the array may be longer). Read it, never write it.
    */
-  get starts (): Int32Array { return this.#starts }
+  get starts (): Int32Array { this.assertLive(); return this.#starts }
   /** The end offsets of the lines, as {@link starts} is to {@link start}. Read it, never write it. */
-  get ends (): Int32Array { return this.#ends }
+  get ends (): Int32Array { this.assertLive(); return this.#ends }
+  /** The bytes the lines are cut from (line endings and dropped lines included). */
+  get units (): Units { this.assertLive(); return this.#units }
 
   /** Offset of line i's first unit. */
-  start (i: number): number { return this.#starts[i]! }
+  start (i: number): number { this.assertLive(); return this.#starts[i]! }
   /** Offset just past line i's last unit (its line ending excluded). */
-  end (i: number): number { return this.#ends[i]! }
+  end (i: number): number { this.assertLive(); return this.#ends[i]! }
   /** Line i as a string. */
-  at (i: number): string { return decodeUnits(this.units, this.#starts[i]!, this.#ends[i]!) }
+  at (i: number): string { this.assertLive(); return decodeUnits(this.#units, this.#starts[i]!, this.#ends[i]!) }
   /** The input line number (1-based) of line i, counting dropped lines too. */
   lineNumber (i: number): number { return this.#numbers === undefined ? this.#firstLine + i : this.#numbers[i]! }
 

@@ -1,4 +1,5 @@
 import type { SensorRecord } from '../types.js'
+import { Owned } from './owned.js'
 
 /**
  * A string column stored as indices into a dictionary of its distinct values, so a repeated
@@ -29,13 +30,14 @@ export type FieldReader = (i: number) => unknown
  * `Float64Array`, as typed CSV parses to), so hot stages can loop over unboxed columns while
  * user code still sees plain records: iterating, `row(i)` and `toRows()` give objects.
  */
-export class RecordBatch implements Iterable<SensorRecord> {
+export class RecordBatch extends Owned implements Iterable<SensorRecord> {
   readonly length: number
   readonly #rows: SensorRecord[] | undefined
   readonly #fields: readonly string[] | undefined
   readonly #columns: ColumnData[] | undefined
 
-  private constructor (length: number, rows: SensorRecord[] | undefined, fields: readonly string[] | undefined, columns: ColumnData[] | undefined) {
+  private constructor (length: number, rows: SensorRecord[] | undefined, fields: readonly string[] | undefined, columns: ColumnData[] | undefined, recycle?: () => void) {
+    super(recycle)
     this.length = length
     this.#rows = rows
     this.#fields = fields
@@ -47,10 +49,14 @@ export class RecordBatch implements Iterable<SensorRecord> {
     return new RecordBatch(rows.length, rows, undefined, undefined)
   }
 
-  /** A columnar batch: `columns[j]` holds field `fields[j]` for rows 0..length-1 (column arrays may be longer). */
-  static fromColumns (fields: readonly string[], columns: ColumnData[], length: number): RecordBatch {
+  /**
+   * A columnar batch: `columns[j]` holds field `fields[j]` for rows 0..length-1 (column arrays may
+   * be longer). `recycle`, for a stage that pools column storage, hands the columns back at the
+   * batch's last `release()` (see {@link Owned}).
+   */
+  static fromColumns (fields: readonly string[], columns: ColumnData[], length: number, recycle?: () => void): RecordBatch {
     if (fields.length !== columns.length) throw new TypeError('fromColumns: one column per field')
-    return new RecordBatch(length, undefined, fields, columns)
+    return new RecordBatch(length, undefined, fields, columns, recycle)
   }
 
   /** True when the batch is columnar. */
@@ -61,6 +67,7 @@ export class RecordBatch implements Iterable<SensorRecord> {
 
   /** The unboxed numbers of a columnar numeric field, or undefined. Read-only by convention. */
   numbers (field: string): Float64Array | undefined {
+    this.assertLive()
     if (this.#columns === undefined) return undefined
     const j = this.#fields!.indexOf(field)
     const col = j < 0 ? undefined : this.#columns[j]
@@ -69,6 +76,7 @@ export class RecordBatch implements Iterable<SensorRecord> {
 
   /** The dictionary-encoded strings of a columnar field, or undefined. */
   dictionary (field: string): DictColumn | undefined {
+    this.assertLive()
     if (this.#columns === undefined) return undefined
     const j = this.#fields!.indexOf(field)
     const col = j < 0 ? undefined : this.#columns[j]
@@ -77,6 +85,7 @@ export class RecordBatch implements Iterable<SensorRecord> {
 
   /** The values of a columnar field (any kind), or undefined for a row-backed batch or a missing field. */
   values (field: string): ArrayLike<unknown> | undefined {
+    this.assertLive()
     if (this.#columns === undefined) return undefined
     const j = this.#fields!.indexOf(field)
     if (j < 0) return undefined
@@ -91,6 +100,7 @@ export class RecordBatch implements Iterable<SensorRecord> {
 
   /** A function reading `field` by row index; `undefined` where a row lacks it. */
   reader (field: string): FieldReader {
+    this.assertLive()
     if (this.#columns !== undefined) {
       const j = this.#fields!.indexOf(field)
       if (j < 0) return () => undefined
@@ -104,6 +114,7 @@ export class RecordBatch implements Iterable<SensorRecord> {
 
   /** Row i as a plain object (made on demand for a columnar batch). */
   row (i: number): SensorRecord {
+    this.assertLive()
     if (this.#rows !== undefined) return this.#rows[i]!
     const fields = this.#fields!
     const cols = this.#columns!
@@ -117,6 +128,7 @@ export class RecordBatch implements Iterable<SensorRecord> {
 
   /** All rows as plain objects. */
   toRows (): SensorRecord[] {
+    this.assertLive()
     if (this.#rows !== undefined) return this.#rows
     const out = new Array<SensorRecord>(this.length)
     for (let i = 0; i < this.length; i++) out[i] = this.row(i)
@@ -124,11 +136,47 @@ export class RecordBatch implements Iterable<SensorRecord> {
   }
 
   * [Symbol.iterator] (): Iterator<SensorRecord> {
+    this.assertLive()
     for (let i = 0; i < this.length; i++) yield this.row(i)
+  }
+
+  /**
+   * The rows `keep[0..n)` (ascending indices), for the batch's owner, which hands this batch on no
+   * further. An {@link Owned.exclusive} columnar batch has its rows moved down in place, and the
+   * batch returned takes over its storage (this one counts as released); any other is copied by
+   * {@link select} and released.
+   */
+  keepRows (keep: Uint32Array | readonly number[], n: number): RecordBatch {
+    this.assertLive()
+    if (n === this.length) return this
+    if (!this.exclusive || this.#columns === undefined) {
+      const out = this.select(keep, n)
+      this.release()
+      return out
+    }
+    // keep is ascending, so row keep[k] moves to k <= keep[k]: nothing is overwritten before it is read.
+    const runs = runsOf(keep, n)
+    const cols = this.#columns.map(col => {
+      if (col instanceof Float64Array) {
+        if (runs !== undefined) moveRuns(col, runs)
+        else for (let k = 0; k < n; k++) col[k] = col[keep[k]!]!
+        return col.subarray(0, n)
+      }
+      if (col instanceof DictColumn) {
+        const ids = col.ids
+        if (runs !== undefined) moveRuns(ids, runs)
+        else for (let k = 0; k < n; k++) ids[k] = ids[keep[k]!]!
+        return new DictColumn(ids.subarray(0, n), col.dict)
+      }
+      for (let k = 0; k < n; k++) col[k] = col[keep[k]!]
+      return col
+    })
+    return this.handOver(new RecordBatch(n, undefined, this.#fields, cols))
   }
 
   /** A new batch of the rows `keep[0..n)` (ascending indices), copied. */
   select (keep: Uint32Array | readonly number[], n: number): RecordBatch {
+    this.assertLive()
     if (n === this.length) return this
     if (this.#rows !== undefined) {
       const rows = new Array<SensorRecord>(n)
@@ -182,6 +230,17 @@ function copyRuns<T extends Float64Array | Int32Array> (from: T, to: T, runs: re
     const a = runs[r]!
     const b = runs[r + 1]!
     to.set(from.subarray(a, b), p)
+    p += b - a
+  }
+}
+
+// Moves the runs of `col` down to its start, in order (copyWithin copies as if through a buffer).
+function moveRuns (col: Float64Array | Int32Array, runs: readonly number[]): void {
+  let p = 0
+  for (let r = 0; r < runs.length; r += 2) {
+    const a = runs[r]!
+    const b = runs[r + 1]!
+    if (a !== p) col.copyWithin(p, a, b)
     p += b - a
   }
 }

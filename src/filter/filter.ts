@@ -25,7 +25,9 @@ function selecting (program: SelectionProgram): FilterStage {
       const k = program(batch, sel, n)
       stats.kept += k
       stats.dropped += n - k
-      if (k > 0) yield batch.select(sel, k)
+      // The batch is this stage's: its rows are kept in place when its storage allows (keepRows).
+      if (k > 0) yield batch.keepRows(sel, k)
+      else batch.release()
     }
   }
   return Object.assign(filterStage, { stats })

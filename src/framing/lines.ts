@@ -1,4 +1,5 @@
 import { LineBatch, type Units } from '../batch/line-batch.js'
+import { Pool, returnChunk } from '../batch/owned.js'
 import type { RejectionHandler, Stage } from '../types.js'
 import { optionalFunction, positiveInteger } from '../util/validate.js'
 
@@ -10,6 +11,12 @@ export interface LinesOptions {
   maxLineBytes?: number
   /** Receives each dropped line (reason `too-long`, with its first 256 bytes, as text and as bytes). */
   onError?: RejectionHandler
+  /**
+   * Fill the line-offset arrays of released batches again (and hand each chunk of a `fromFile`
+   * with `reuse` back once the batch made from it is released), instead of allocating per batch.
+   * Then a batch must not be read after its consumer released it (see `Owned`). Default false.
+   */
+  reuse?: boolean
 }
 
 /** Live counters of a {@link lines} stage. */
@@ -26,6 +33,8 @@ const LF = 10
 const CR = 13
 const SNIPPET = 256
 const EMPTY = Buffer.alloc(0)
+// Offset-array pairs kept for reuse: one per batch in flight in a pipeline is enough.
+const OFFSET_POOL = 4
 
 /**
  * Frames a stream of byte chunks into batches of text lines: one {@link LineBatch} per input
@@ -48,6 +57,8 @@ const EMPTY = Buffer.alloc(0)
 export function lines (options: LinesOptions = {}): LinesStage {
   const maxLineBytes = positiveInteger('maxLineBytes', options.maxLineBytes ?? 65536)
   const onError = optionalFunction('onError', options.onError)
+  const reuse = options.reuse ?? false
+  if (typeof reuse !== 'boolean') throw new TypeError('"reuse" must be a boolean')
   const stats: LinesStats = { lines: 0, tooLong: 0 }
 
   const tooLong = (head: Uint8Array): void => {
@@ -76,7 +87,8 @@ export function lines (options: LinesOptions = {}): LinesStage {
     let discardTotal = 0 // the dropped line's length so far, to tell whether the head is all of it
     let bomPending: Buffer | undefined
     let started = false
-    // Line offsets of the batch being built; fresh arrays per batch (the consumer may keep it).
+    // Line offsets of the batch being built, and the pairs that released batches handed back.
+    const offsets = new Pool<[Int32Array<ArrayBuffer>, Int32Array<ArrayBuffer>]>(OFFSET_POOL)
     let starts = new Int32Array(1024)
     let ends = new Int32Array(1024)
     let count = 0
@@ -145,11 +157,22 @@ export function lines (options: LinesOptions = {}): LinesStage {
       for (let i = 0; i < count; i++) numbers[i] = first + i
     }
 
+    // The batch's offset arrays come back through release() (a consumer that keeps batches never
+    // releases them, and fresh arrays are made); at most OFFSET_POOL pairs wait here.
     const take = (units: Units, firstLine: number): LineBatch => {
-      const batch = new LineBatch(units, starts.subarray(0, count), ends.subarray(0, count), count, firstLine, numbers?.subarray(0, count))
-      const cap = Math.max(1024, Math.min(1 << 20, count * 2))
-      starts = new Int32Array(cap)
-      ends = new Int32Array(cap)
+      const s = starts
+      const e = ends
+      // (returnChunk: the bytes, when they are a view of a chunk a reusing source lent.)
+      const batch = new LineBatch(units, s.subarray(0, count), e.subarray(0, count), count, firstLine, numbers?.subarray(0, count), reuse ? () => { offsets.give([s, e]); returnChunk(units) } : undefined)
+      const want = count
+      const reused = offsets.take(p => p[0].length >= want)
+      if (reused !== undefined) {
+        [starts, ends] = reused
+      } else {
+        const cap = Math.max(1024, Math.min(1 << 20, count + (count >> 2)))
+        starts = new Int32Array(cap)
+        ends = new Int32Array(cap)
+      }
       numbers = undefined
       count = 0
       return batch
@@ -220,15 +243,19 @@ export function lines (options: LinesOptions = {}): LinesStage {
 
     for await (let chunk of chunks) {
       if (!(chunk instanceof Uint8Array)) throw new TypeError(`lines: expected Buffer or Uint8Array chunks, got ${typeof chunk}`)
+      const lent = chunk
       if (!started) {
         if (bomPending !== undefined) chunk = Buffer.concat([bomPending, chunk])
-        if (chunk.length < 3 && isBomPrefix(chunk)) { bomPending = Buffer.from(chunk); continue }
+        if (chunk.length < 3 && isBomPrefix(chunk)) { bomPending = Buffer.from(chunk); returnChunk(lent); continue }
         bomPending = undefined
         started = true
         if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3)
       }
-      if (chunk.length === 0) continue
+      if (chunk.length === 0) { returnChunk(lent); continue }
       const batch = frame(chunk)
+      // A chunk no batch views (its bytes were carried, or copied along with a carried line) goes
+      // back to a reusing source now; one a batch views goes back when that batch is released.
+      if (batch === undefined || batch.units.buffer !== lent.buffer) returnChunk(lent)
       if (batch !== undefined) yield batch
     }
     // End of input: a cut BOM is data; the unfinished line is the last line.

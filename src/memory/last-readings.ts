@@ -111,6 +111,8 @@ export function lastReadings (options: LastReadingsOptions): LastReadingsStage {
 
   async function * lastReadingsStage (batches: AsyncIterable<RecordBatch | SensorRecord[]>): AsyncGenerator<RecordBatch | SensorRecord[]> {
     for await (const batch of batches) {
+      // The store keeps (weak) references to batches it passed on: their storage must not be reused.
+      if (batch instanceof RecordBatch) batch.disown()
       if (batch.length > 0) observe(batch)
       yield batch
     }

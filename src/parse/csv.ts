@@ -1,6 +1,7 @@
 import { StringInterner } from '../batch/intern.js'
 import { asLineBatch, decodeUnits, type LineBatch, type Units } from '../batch/line-batch.js'
 import { type ColumnData, DictColumn, RecordBatch } from '../batch/record-batch.js'
+import { Pool } from '../batch/owned.js'
 import type { Stage } from '../types.js'
 import { positiveInteger } from '../util/validate.js'
 import { type Column, convertField, INVALID, parseColumns, parseFloatStrict, typeReason } from './columns.js'
@@ -31,6 +32,12 @@ export interface ParseCsvOptions {
    * and the next line starts afresh. Default 65536.
    */
   maxRecordBytes?: number
+  /**
+   * With typed columns only (no optional or untyped column): fill the column arrays of released
+   * batches again instead of allocating per batch. Then a batch must not be read after its
+   * consumer released it (see `Owned`). Default false.
+   */
+  reuse?: boolean
 }
 
 /** Counters of the records of a {@link parseCsv} stage whose quoted field spans lines. */
@@ -80,6 +87,8 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
   const { quotedNewlines = false } = options
   if (typeof quotedNewlines !== 'boolean') throw new TypeError('"quotedNewlines" must be a boolean')
   const maxRecordBytes = positiveInteger('maxRecordBytes', options.maxRecordBytes ?? 65536)
+  const reuse = options.reuse ?? false
+  if (typeof reuse !== 'boolean') throw new TypeError('"reuse" must be a boolean')
   const stats = newParseStats()
   const multiline: MultilineStats = { records: 0, lines: 0 }
   const reject = rejecter('parseCsv', stats, options.onError)
@@ -97,6 +106,8 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
     let kinds: number[] = []
     let typedOnly = false
     const interner = new StringInterner()
+    // Column arrays of released batches (typed columns only), at most COLUMN_POOL sets.
+    const columnPool = new Pool<ColumnData[]>(COLUMN_POOL)
     const setColumns = (cols: Column[]): void => {
       columns = cols
       names = cols.map(c => c.name)
@@ -150,13 +161,21 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
         }
         if (i >= n) continue
       }
-      // Numbers unboxed; strings as ids into this batch's dictionary; the rest as values.
-      const data: ColumnData[] = kinds.map(k => k <= K_TIME || k === K_INT ? new Float64Array(n - i) : k === K_STRING ? new Int32Array(n - i) as unknown as ColumnData : new Array<unknown>(n - i))
+      // Numbers unboxed; strings as ids into this batch's dictionary; the rest as values. With
+      // typed columns only, the arrays come from the pool that released batches refill.
+      const want = n - i
+      const pooled = typedOnly && reuse
+      const data: ColumnData[] = (pooled ? columnPool.take(d => (d[0] as Float64Array | Int32Array).length >= want) : undefined) ??
+        kinds.map(k => k <= K_TIME || k === K_INT ? new Float64Array(pooled ? want + (want >> 3) : want) : k === K_STRING ? new Int32Array(pooled ? want + (want >> 3) : want) as unknown as ColumnData : new Array<unknown>(want))
       const dict = interner.startDictionary()
       const m = typedOnly ? parseTypedBatch(batch, i, cols, kinds, data, dict, interner) : parseRows(batch, i, cols, kinds, data, dict, interner)
       stats.parsed += m
+      batch.release()
       if (m > 0) {
-        yield RecordBatch.fromColumns(names, data.map(d => d instanceof Float64Array ? d.subarray(0, m) : d instanceof Int32Array ? new DictColumn(d.subarray(0, m), dict) : (d as unknown[]).slice(0, m)) as ColumnData[], m)
+        const recycle = pooled ? () => { columnPool.give(data) } : undefined
+        yield RecordBatch.fromColumns(names, data.map(d => d instanceof Float64Array ? d.subarray(0, m) : d instanceof Int32Array ? new DictColumn(d.subarray(0, m), dict) : (d as unknown[]).slice(0, m)) as ColumnData[], m, recycle)
+      } else if (pooled) {
+        columnPool.give(data)
       }
     }
     if (open !== undefined) rejectOpen('unterminated quoted field at the end of input')
@@ -555,6 +574,8 @@ function fieldBounds (u: Units, s: number, e: number, delim: number, k: number):
   return [from, to]
 }
 
+// Column sets kept for reuse: one per batch in flight in a pipeline is enough.
+const COLUMN_POOL = 4
 const NO_NUMBERS = new Float64Array(0)
 const NO_IDS = new Int32Array(0)
 

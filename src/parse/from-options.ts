@@ -26,8 +26,9 @@ export function formatOf (o: ParseOptions): 'csv' | 'json' | 'kv' {
 /**
  * The framer and parser of the options. `onRejected` receives every rejected line (the CLI's
  * dead-letter file); with `onError: 'fail'` the first one stops the run, after `onRejected` saw it.
+ * With `reuse`, both fill the storage of released batches again (`reuse` of `lines`, `parseCsv`).
  */
-export function frameAndParse (o: ParseOptions, onRejected?: RejectionHandler): { framer: LinesStage, parser: ParserStage } {
+export function frameAndParse (o: ParseOptions, onRejected?: RejectionHandler, reuse = false): { framer: LinesStage, parser: ParserStage } {
   const format = formatOf(o)
   if (o.quotedNewlines === true && format !== 'csv') throw new ConfigError('--quoted-newlines applies to csv input')
   const policy = errorPolicy(o)
@@ -35,11 +36,11 @@ export function frameAndParse (o: ParseOptions, onRejected?: RejectionHandler): 
     ? (r, bytes) => { onRejected(r, bytes); failOn(r) }
     : onRejected
   const onError = handler ?? (policy.fail ? 'fail' : 'skip')
-  const framer = lines({ maxLineBytes: o.maxLineBytes, onError: handler ?? (policy.fail ? failOn : undefined) })
+  const framer = lines({ maxLineBytes: o.maxLineBytes, onError: handler ?? (policy.fail ? failOn : undefined), reuse })
   let parser: ParserStage
   if (format === 'csv') {
     if (o.columns === undefined && o.header !== true) throw new ConfigError('csv input needs --columns (name:type,...) or --header')
-    parser = parseCsv({ columns: o.columns, header: o.header === true, delimiter: o.delimiter, onError, quotedNewlines: o.quotedNewlines === true, maxRecordBytes: o.maxLineBytes })
+    parser = parseCsv({ columns: o.columns, header: o.header === true, delimiter: o.delimiter, onError, quotedNewlines: o.quotedNewlines === true, maxRecordBytes: o.maxLineBytes, reuse })
   } else if (format === 'kv') {
     parser = parseKeyValue({ columns: o.columns, onError })
   } else {

@@ -65,6 +65,7 @@ export function parseJson (options: ParseJsonOptions = {}): ParseJsonStage {
         out.push(value as SensorRecord)
       }
       stats.parsed += out.length
+      batch.release()
       if (out.length > 0) yield RecordBatch.fromRows(out)
     }
   }

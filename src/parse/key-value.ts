@@ -84,6 +84,7 @@ export function parseKeyValue (options: ParseKeyValueOptions = {}): ParseKeyValu
         out.push(rec)
       }
       stats.parsed += out.length
+      batch.release()
       if (out.length > 0) yield RecordBatch.fromRows(out)
     }
   }

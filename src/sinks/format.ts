@@ -73,6 +73,7 @@ export function toJsonLines (): BytesFormatStage {
         for (let i = 0; i < n; i++) { out.utf8(JSON.stringify(batch.row(i))); out.byte(10) }
       }
       stats.records += n
+      batch.release()
       yield out.take()
     }
   }
@@ -110,7 +111,9 @@ export function toCsv (options: ToCsvOptions = {}): TextFormatStage {
   async function * toCsvStage (batches: AsyncIterable<RecordBatch | SensorRecord[]>): AsyncGenerator<string> {
     let columns = options.columns
     for await (const input of batches) {
-      const batch = asRecordBatch(input).toRows()
+      const owned = asRecordBatch(input)
+      const batch = owned.toRows()
+      owned.release()
       if (batch.length === 0) continue
       let text = ''
       if (columns === undefined) {

@@ -3,6 +3,7 @@ import { watch, type FSWatcher } from 'node:fs'
 import { SourceError } from '../errors.js'
 import type { SourceOptions } from '../types.js'
 import { positiveInteger } from '../util/validate.js'
+import { lendChunk, Pool } from '../batch/owned.js'
 
 export interface FromFileOptions extends SourceOptions {
   /** Keep reading data appended to the file, like `tail -f`, until the signal aborts. Default false. */
@@ -13,6 +14,13 @@ export interface FromFileOptions extends SourceOptions {
   pollMs?: number
   /** With `follow`: called when the file shrank (truncated or replaced) and reading restarted at 0. */
   onTruncate?: (info: { path: string, position: number, size: number }) => void
+  /**
+   * Fill chunk buffers again once their consumer hands them back, instead of a fresh buffer per
+   * chunk. Only for a source read by {@link lines} directly: `lines` hands each chunk back when
+   * the batch made from it is released (see `Owned`), so a chunk kept anywhere else could be
+   * overwritten. At most 4 buffers wait for reuse. Default false.
+   */
+  reuse?: boolean
 }
 
 /**
@@ -35,6 +43,8 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
   const chunkBytes = positiveInteger('chunkBytes', options.chunkBytes ?? 262144)
   const pollMs = positiveInteger('pollMs', options.pollMs ?? 250)
   if (typeof follow !== 'boolean') throw new TypeError('"follow" must be a boolean')
+  const reuse = options.reuse ?? false
+  if (typeof reuse !== 'boolean') throw new TypeError('"reuse" must be a boolean')
 
   return {
     async * [Symbol.asyncIterator] () {
@@ -68,10 +78,19 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
       // pipeline does not sit idle on each read. At most two chunks are held.
       type Read = { buf: Buffer, bytesRead: number }
       let ahead: Promise<Read> | undefined
+      // With reuse, buffers that lines() handed back (each owns its memory, so it can be told
+      // apart from other bytes by that memory).
+      const pool = reuse ? new Pool<Buffer>(4) : undefined
+      const newChunk = (): Buffer => {
+        // Without reuse, a fresh buffer per chunk: the consumer may keep views of it (a LineBatch does).
+        if (pool === undefined) return Buffer.allocUnsafe(chunkBytes)
+        const buf = pool.take(() => true) ?? Buffer.allocUnsafeSlow(chunkBytes)
+        lendChunk(buf, () => { pool.give(buf) })
+        return buf
+      }
       const readAt = (at: number): Promise<Read> => {
         changed = false // what changes from here on is seen by this read or sets it again
-        // A fresh buffer per chunk: the consumer may keep views of it (a LineBatch does).
-        const buf = Buffer.allocUnsafe(chunkBytes)
+        const buf = newChunk()
         const p = fh.read(buf, 0, chunkBytes, at).then(r => ({ buf, bytesRead: r.bytesRead }))
         p.catch(() => {}) // a read-ahead that is never awaited must not be an unhandled rejection
         return p

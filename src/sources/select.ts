@@ -30,7 +30,7 @@ const REPLAY_ONLY = [['speed', '--speed'], ['maxSpeed', '--max-speed'], ['maxGap
  * own options only with it (a ConfigError naming the flags otherwise), and each value (a
  * TypeError naming it). Nothing is opened until the source is iterated.
  */
-export function selectSource (o: PipelineOptions, context: { signal?: AbortSignal, stdin?: Readable, onEvent?: (e: SerialEvent) => void, onTruncate?: FromFileOptions['onTruncate'] }): SelectedSource {
+export function selectSource (o: PipelineOptions, context: { signal?: AbortSignal, stdin?: Readable, onEvent?: (e: SerialEvent) => void, onTruncate?: FromFileOptions['onTruncate'], reuse?: boolean }): SelectedSource {
   const { signal, onEvent } = context
   const file = o.file === '-' ? undefined : o.file
   const given = [['--port', o.port], ['--replay', o.replay], ['--file', file]].filter(([, v]) => v !== undefined).map(([flag]) => flag)
@@ -80,7 +80,7 @@ export function selectSource (o: PipelineOptions, context: { signal?: AbortSigna
     })
     return { source, stats: { replay: source.stats } }
   }
-  if (file !== undefined) return { source: fromFile(file, { follow: o.follow === true, signal, onTruncate: context.onTruncate }), stats: {} }
+  if (file !== undefined) return { source: fromFile(file, { follow: o.follow === true, signal, onTruncate: context.onTruncate, reuse: context.reuse }), stats: {} }
   return { source: fromStdin({ signal, stream: context.stdin }), stats: {} }
 }
 

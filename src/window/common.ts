@@ -398,7 +398,9 @@ export async function * driveWindows (batches: AsyncIterable<RecordBatch | Senso
   if (idleTimeout === undefined) {
     for await (const input of batches) {
       const out = layout.results()
-      engine.ingest(asRecordBatch(input), out, arrival ? clock.now() : NaN)
+      const batch = asRecordBatch(input)
+      engine.ingest(batch, out, arrival ? clock.now() : NaN)
+      batch.release() // engines keep aggregates, never the batch
       const results = out.batch()
       if (results !== undefined) yield results
     }
@@ -439,7 +441,9 @@ export async function * driveWindows (batches: AsyncIterable<RecordBatch | Senso
         if (r.done === true) { finished = true; break }
         lastArrival = clock.now()
         const out = layout.results()
-        engine.ingest(asRecordBatch(r.value), out, lastArrival)
+        const batch = asRecordBatch(r.value)
+        engine.ingest(batch, out, lastArrival)
+        batch.release()
         const results = out.batch()
         if (results !== undefined) yield results
       }

@@ -28,7 +28,7 @@ const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => port.post
 
 const { framer, parser } = frameAndParse(init.options, init.forwardRejections
   ? (rejection, bytes) => post({ t: 'rejected', rejection, bytes: bytes === undefined ? undefined : Uint8Array.from(bytes) })
-  : undefined)
+  : undefined, true) // reused storage: offsets and chunks come back as batches are released here
 const multiline = (parser as { multiline?: MultilineStats }).multiline
 const filter = init.where === undefined ? undefined : where(init.where)
 const stats = (): WireStats => ({
@@ -40,7 +40,7 @@ const stats = (): WireStats => ({
 const stages = filter === undefined ? [framer, parser] : [framer, parser, filter]
 
 try {
-  for await (const batch of pipe(fromFile(init.path, { chunkBytes: init.chunkBytes }), ...stages) as AsyncIterable<RecordBatch>) {
+  for await (const batch of pipe(fromFile(init.path, { chunkBytes: init.chunkBytes, reuse: true }), ...stages) as AsyncIterable<RecordBatch>) {
     while (credits === 0) await new Promise<void>(resolve => { wake = resolve })
     credits--
     const { message, transfer } = toWire(batch, stats())
