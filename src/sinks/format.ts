@@ -37,38 +37,26 @@ export function toJsonLines (): BytesFormatStage {
       if (n === 0) continue
       const fields = batch.fields
       if (fields !== undefined) {
-        // Columnar: keys encoded once per batch, values straight from the columns. A field that
-        // is undefined in a row is left out, as JSON.stringify does for an object.
+        // Columnar: keys encoded once per batch, values straight from the columns.
         const nf = fields.length
+        const kinds = new Int8Array(nf)
         const first = fields.map(f => Buffer.from('{' + JSON.stringify(f) + ':'))
         const next = fields.map(f => Buffer.from(',' + JSON.stringify(f) + ':'))
-        const dicts = fields.map(f => batch.dictionary(f))
-        const dictBytes = dicts.map(d => d === undefined ? [] : d.dict.map(v => Buffer.from(JSON.stringify(v))))
-        const nums = fields.map((f, j) => dicts[j] === undefined ? batch.numbers(f) : undefined)
-        const vals = fields.map((f, j) => dicts[j] === undefined && nums[j] === undefined ? batch.values(f)! : [])
-        for (let i = 0; i < n; i++) {
-          let opened = false
-          for (let j = 0; j < nf; j++) {
-            const d = dicts[j]
-            const num = nums[j]
-            if (d !== undefined) {
-              out.bytes(opened ? next[j]! : first[j]!)
-              out.bytes(dictBytes[j]![d.ids[i]!]!)
-            } else if (num !== undefined) {
-              out.bytes(opened ? next[j]! : first[j]!)
-              out.number(num[i]!)
-            } else {
-              const v = vals[j]![i]
-              if (v === undefined) continue
-              out.bytes(opened ? next[j]! : first[j]!)
-              out.value(v)
-            }
-            opened = true
-          }
-          if (!opened) out.byte(123)
-          out.byte(125)
-          out.byte(10)
+        const ids: Int32Array[] = []
+        const dictBytes: Uint8Array[][] = []
+        const nums: Float64Array[] = []
+        const vals: Array<ArrayLike<unknown>> = []
+        for (let j = 0; j < nf; j++) {
+          const f = fields[j]!
+          const d = batch.dictionary(f)
+          const num = d === undefined ? batch.numbers(f) : undefined
+          kinds[j] = d !== undefined ? DICT : num !== undefined ? NUMBERS : VALUES
+          ids.push(d?.ids ?? NO_IDS)
+          dictBytes.push(d === undefined ? [] : d.dict.map(v => Buffer.from(JSON.stringify(v))))
+          nums.push(num ?? NO_NUMBERS)
+          vals.push(d === undefined && num === undefined ? batch.values(f)! : [])
         }
+        writeColumns(out, n, kinds, first, next, ids, dictBytes, nums, vals)
       } else {
         for (let i = 0; i < n; i++) { out.utf8(JSON.stringify(batch.row(i))); out.byte(10) }
       }
@@ -78,6 +66,45 @@ export function toJsonLines (): BytesFormatStage {
     }
   }
   return Object.assign(toJsonLinesStage, { stats })
+}
+
+const DICT = 0
+const NUMBERS = 1
+const VALUES = 2
+const NO_IDS = new Int32Array(0)
+const NO_NUMBERS = new Float64Array(0)
+
+// The rows 0..n-1 of a columnar batch as JSON lines, column j of kind kinds[j]: ids[j] into
+// dictBytes[j] (each distinct string escaped once), nums[j], or any values vals[j] (a field
+// undefined in a row is left out, as JSON.stringify does). Each array of arrays holds one kind
+// only, the other kinds' entries empty placeholders: so every read here is monomorphic, and the
+// loop, kept out of the async generator, is optimized as a plain function.
+function writeColumns (out: JsonBytes, n: number, kinds: Int8Array, first: Uint8Array[], next: Uint8Array[], ids: Int32Array[], dictBytes: Uint8Array[][],
+  nums: Float64Array[], vals: Array<ArrayLike<unknown>>): void {
+  const nf = kinds.length
+  for (let i = 0; i < n; i++) {
+    let opened = false
+    for (let j = 0; j < nf; j++) {
+      const kind = kinds[j]
+      if (kind === NUMBERS) {
+        out.raw(opened ? next[j]! : first[j]!)
+        out.number(nums[j]![i]!)
+      } else if (kind === DICT) {
+        out.raw(opened ? next[j]! : first[j]!)
+        out.raw(dictBytes[j]![ids[j]![i]!]!)
+      } else {
+        const v = vals[j]![i]
+        if (v === undefined) continue
+        out.raw(opened ? next[j]! : first[j]!)
+        if (typeof v === 'string') out.string(v)
+        else out.value(v)
+      }
+      opened = true
+    }
+    if (!opened) out.byte(123)
+    out.byte(125)
+    out.byte(10)
+  }
 }
 
 export interface ToCsvOptions {

@@ -19,7 +19,7 @@ describe('JsonBytes.number', () => {
   it('equals JSON.stringify for integers up to 2^53 and decimals of up to 8 places (the fast paths and their edges)', () => {
     const decimal = fc.tuple(fc.integer({ min: -(2 ** 31), max: 2 ** 31 }), fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 1e8 }))
       .map(([ip, places, frac]) => Number(`${ip}.${String(frac).padStart(8, '0').slice(0, places) || '0'}`))
-    const values = fc.oneof(fc.maxSafeInteger(), fc.integer(), decimal, fc.constantFrom(0, -0, 1e-6, 1e-7, 999999999.999999, 1e9, 4294967295, 4294967296, 2 ** 53 - 1, 2 ** 53, 1e21, 0.1 + 0.2, 100000000.5))
+    const values = fc.oneof(fc.maxSafeInteger(), fc.integer(), decimal, fc.constantFrom(0, -0, 1e-6, 1e-7, 999999999.999999, 1e9, 4294967295, 4294967296, 2 ** 53 - 1, 2 ** 53, 1e21, 0.1 + 0.2, 100000000.5, 1073741823, 1073741824, -1073741824, 1073741823.99, 10737418.23, 10737418.24, -0.01, 0.05, 999999999999999, 1e15))
     fc.assert(fc.property(fc.array(values, { maxLength: 50 }), vs => { expect(written(vs)).toBe(stringified(vs)) }), { numRuns: 2000 })
   })
 
