@@ -89,6 +89,9 @@ export function lines (options: LinesOptions = {}): LinesStage {
     let started = false
     // Line offsets of the batch being built, and the pairs that released batches handed back.
     const offsets = new Pool<[Int32Array<ArrayBuffer>, Int32Array<ArrayBuffer>]>(OFFSET_POOL)
+    // With reuse, the buffers that join a carried line to a chunk's lines, and the one in use.
+    const segs = new Pool<Buffer>(OFFSET_POOL)
+    let segOwner: Buffer | undefined
     let starts = new Int32Array(1024)
     let ends = new Int32Array(1024)
     let count = 0
@@ -163,7 +166,10 @@ export function lines (options: LinesOptions = {}): LinesStage {
       const s = starts
       const e = ends
       // (returnChunk: the bytes, when they are a view of a chunk a reusing source lent.)
-      const batch = new LineBatch(units, s.subarray(0, count), e.subarray(0, count), count, firstLine, numbers?.subarray(0, count), reuse ? () => { offsets.give([s, e]); returnChunk(units) } : undefined)
+      const joined = segOwner
+      segOwner = undefined
+      const batch = new LineBatch(units, s.subarray(0, count), e.subarray(0, count), count, firstLine, numbers?.subarray(0, count),
+        reuse ? () => { offsets.give([s, e]); if (joined !== undefined) segs.give(joined); else returnChunk(units) } : undefined)
       const want = count
       const reused = offsets.take(p => p[0].length >= want)
       if (reused !== undefined) {
@@ -227,12 +233,20 @@ export function lines (options: LinesOptions = {}): LinesStage {
             carryLen = 0
             if (from > last) seg = EMPTY
           } else {
-            seg = Buffer.allocUnsafe(carryLen + last - from)
+            const need = carryLen + last - from
+            if (reuse) {
+              // (Pooled: a carried line is joined to nearly every chunk's lines.)
+              segOwner = segs.take(b => b.length >= need) ?? Buffer.allocUnsafeSlow(Math.max(need, buf.length + 256))
+              seg = segOwner.subarray(0, need)
+            } else {
+              seg = Buffer.allocUnsafe(need)
+            }
             carry.copy(seg, 0, 0, carryLen)
             seg.set(buf.subarray(from, last), carryLen)
             carryLen = 0
           }
           if (seg.length > 0 || from <= last) batch = frameSegment(seg)
+          if (segOwner !== undefined) { segs.give(segOwner); segOwner = undefined } // no batch took it
         } else {
           batch = frameSegment(Buffer.from(buf.buffer, buf.byteOffset + from, last - from))
         }
