@@ -88,7 +88,7 @@ function writeColumns (out: JsonBytes, n: number, kinds: Int8Array, first: Uint8
       const kind = kinds[j]
       if (kind === NUMBERS) {
         out.raw(opened ? next[j]! : first[j]!)
-        out.number(nums[j]![i]!)
+        out.numberAt(nums[j]!, i)
       } else if (kind === DICT) {
         out.raw(opened ? next[j]! : first[j]!)
         out.raw(dictBytes[j]![ids[j]![i]!]!)

@@ -2,6 +2,8 @@ const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000]
 const CTRL = 32
 // Below this, an integer is a small integer in V8 (passed to a call without a box).
 const SMI = 1073741824
+// number(v) goes through numberAt(SCRATCH, 0): one implementation.
+const SCRATCH = new Float64Array(1)
 // "00" to "99" as ASCII byte pairs.
 const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)))
 
@@ -97,11 +99,19 @@ export class JsonBytes {
    * text reading back as v: two decimals of at most 15 significant digits never share a double)
    * are written from integers; anything else via `JSON.stringify(v)`.
    *
-   * Small enough to be inlined into a caller's loop, and the common cases (integers, two places)
-   * go on with small integers only: a double passed to a call that is not inlined is boxed, one
-   * heap number per value written.
    */
   number (v: number): void {
+    SCRATCH[0] = v
+    this.numberAt(SCRATCH, 0)
+  }
+
+  /**
+   * Appends `col[i]` as {@link number} does. For a loop over a column: a double passed to a call
+   * that is not inlined is boxed (one heap number per value written), a column and an index are
+   * not; and the common cases (integers, two places) go on with small integers only.
+   */
+  numberAt (col: Float64Array, i: number): void {
+    const v = col[i]!
     const a = v < 0 ? -v : v
     if (a < SMI) {
       const i = a | 0

@@ -324,6 +324,29 @@ function allNumbers (col: unknown[], n: number): boolean {
   return true
 }
 
+/** Per batch, per field: its unboxed column, or undefined where the batch has none. */
+export type Numbers = Array<Float64Array | undefined>
+/** Per batch, per field: its reader by row index. */
+export type Readers = Array<(i: number) => unknown>
+
+// These per-batch arrays are filled by loops, not `map`: an `Array.prototype.map` inlined into
+// optimized code makes its result with another hidden class than the builtin does, so a hot loop
+// reading one deoptimized each time the caller's code changed tier ("wrong map"), and ran
+// unoptimized meanwhile.
+/** Each field's unboxed column in `batch` (see {@link Numbers}). */
+export function numbersOf (batch: RecordBatch, fields: readonly string[]): Numbers {
+  const out: Numbers = []
+  for (let f = 0; f < fields.length; f++) out.push(batch.numbers(fields[f]!))
+  return out
+}
+
+/** Each field's reader in `batch` (see {@link Readers}). */
+export function readersOf (batch: RecordBatch, fields: readonly string[]): Readers {
+  const out: Readers = []
+  for (let f = 0; f < fields.length; f++) out.push(batch.reader(fields[f]!))
+  return out
+}
+
 /** Reads the key of each row of one batch, for the general (not dictionary-cached) paths. */
 export class BatchKeys {
   readonly readers: FieldReader[]
@@ -332,7 +355,7 @@ export class BatchKeys {
   /** One key field, a columnar one that is not dictionary-encoded. */
   readonly column: ArrayLike<unknown> | undefined
   constructor (batch: RecordBatch, readonly fields: readonly string[]) {
-    this.readers = fields.map(k => batch.reader(k))
+    this.readers = readersOf(batch, fields)
     this.dict = fields.length === 1 ? batch.dictionary(fields[0]!) : undefined
     // (values() of a dictionary column would decode it in place: only for other columns.)
     this.column = fields.length === 1 && this.dict === undefined ? batch.values(fields[0]!) : undefined

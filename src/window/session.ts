@@ -2,7 +2,7 @@ import type { RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord } from '../types.js'
 import type { AccumulatorNeeds } from './aggregates.js'
 import {
-  BatchKeys, driveWindows, type Engine, type EventTimeOptions, KeyState, type LatePolicy, newAccumulators, newStats, ResultLayout, type Results,
+  BatchKeys, driveWindows, type Engine, type EventTimeOptions, KeyState, type LatePolicy, newAccumulators, newStats, numbersOf, type Numbers, readersOf, type Readers, ResultLayout, type Results,
   timeSpec, type TimeSpec, type WindowOptions, windowSpec, type WindowSpec, type WindowStage, type WindowStats
 } from './common.js'
 import { parseDuration } from './duration.js'
@@ -58,8 +58,6 @@ class Session extends KeyState {
   heapKey = 0
 }
 
-type Readers = Array<(i: number) => unknown>
-type Numbers = Array<Float64Array | undefined>
 
 class Sessions implements Engine {
   readonly #gap: number
@@ -134,8 +132,8 @@ class Sessions implements Engine {
     const times = !arrival && unit === 'ms' ? batch.numbers(this.#timeField) : undefined
     const timeReader = !arrival && times === undefined ? batch.reader(this.#timeField) : undefined
     const keys = new BatchKeys(batch, this.#keyFields)
-    const nums: Numbers = this.#fields.map(f => batch.numbers(f))
-    const readers: Readers = this.#fields.map(f => batch.reader(f))
+    const nums = numbersOf(batch, this.#fields)
+    const readers = readersOf(batch, this.#fields)
     for (let i = 0; i < n; i++) {
       const t = times !== undefined ? times[i]! : arrival ? arrivalTime : timeOf(timeReader!(i), unit)
       if (t !== t) { stats.noTime++; continue }

@@ -3,7 +3,7 @@
 // allowed lateness, or the idle wall-clock estimate) reaches their end.
 import type { RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord } from '../types.js'
-import { BatchKeys, compositeKey, type Engine, KeyState, keyValues, type LatePolicy, newAccumulators, type Results, type Slot, type TimeSpec, type WindowSpec, type WindowStats } from './common.js'
+import { BatchKeys, compositeKey, type Engine, KeyState, keyValues, type LatePolicy, newAccumulators, numbersOf, type Numbers, readersOf, type Readers, type Results, type Slot, type TimeSpec, type WindowSpec, type WindowStats } from './common.js'
 import type { AccumulatorNeeds } from './aggregates.js'
 import { Recency } from './lru.js'
 import { timeOf, type TimeUnit } from './time.js'
@@ -11,8 +11,6 @@ import { timeOf, type TimeUnit } from './time.js'
 /** Most window states kept for reuse. */
 const POOL = 4096
 
-type Readers = Array<(i: number) => unknown>
-type Numbers = Array<Float64Array | undefined>
 
 /**
  * Makes the per-run engine. Bounds: at most `maxKeys` open window states (the least recently
@@ -131,8 +129,8 @@ class TimeWindows implements Engine {
     // column (arrival time, seconds, ISO strings, row batches) the array is filled here first.
     const times = (!arrival && unit === 'ms' ? batch.numbers(this.#timeField) : undefined) ?? this.#timesOf(batch, arrival, arrivalTime, unit)
     const keys = new BatchKeys(batch, this.#keyFields)
-    const nums = this.#fields.map(f => batch.numbers(f))
-    const readers: Readers = this.#fields.map(f => batch.reader(f))
+    const nums = numbersOf(batch, this.#fields)
+    const readers = readersOf(batch, this.#fields)
     if (this.#slide !== this.#size) {
       for (let i = 0; i < n; i++) {
         const t = times[i]!

@@ -2,7 +2,7 @@ import type { RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord } from '../types.js'
 import { positiveInteger } from '../util/validate.js'
 import {
-  BatchKeys, compositeKey, driveWindows, type Engine, type EventTimeOptions, KeyState, keyValues, newAccumulators, newStats, rejectTimeOptions,
+  BatchKeys, compositeKey, driveWindows, type Engine, type EventTimeOptions, KeyState, keyValues, newAccumulators, newStats, numbersOf, readersOf, rejectTimeOptions,
   ResultLayout, type Results, timeSpec, type WindowOptions, windowSpec, type WindowSpec, type WindowStage, type WindowStats
 } from './common.js'
 import { parseDuration } from './duration.js'
@@ -83,8 +83,8 @@ function countWindowEngine (spec: WindowSpec, size: number, stats: WindowStats):
         const stateById: Array<KeyState | undefined> = keyDict === undefined ? [] : new Array(keyDict.dict.length)
         const stateGen = keyDict === undefined ? undefined : new Int32Array(keyDict.dict.length).fill(-1)
         const keyCol = keys.column
-        const nums = fields.map(f => batch.numbers(f))
-        const readers = fields.map(f => batch.reader(f))
+        const nums = numbersOf(batch, fields)
+        const readers = readersOf(batch, fields)
         for (let i = 0; i < n; i++) {
           let k: unknown
           let id = -1
