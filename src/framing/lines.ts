@@ -160,12 +160,13 @@ export function lines (options: LinesOptions = {}): LinesStage {
       for (let i = 0; i < count; i++) numbers[i] = first + i
     }
 
-    // The batch's offset arrays come back through release() (a consumer that keeps batches never
-    // releases them, and fresh arrays are made); at most OFFSET_POOL pairs wait here.
+    // With reuse, the batch's release() hands back its offset arrays (at most OFFSET_POOL pairs
+    // wait here; a consumer that keeps batches never releases them, and fresh arrays are made)
+    // and its bytes: the joining buffer it was framed in, or else the chunk it views, when a
+    // reusing source lent it (returnChunk does nothing for other bytes).
     const take = (units: Units, firstLine: number): LineBatch => {
       const s = starts
       const e = ends
-      // (returnChunk: the bytes, when they are a view of a chunk a reusing source lent.)
       const joined = segOwner
       segOwner = undefined
       const batch = new LineBatch(units, s.subarray(0, count), e.subarray(0, count), count, firstLine, numbers?.subarray(0, count),
