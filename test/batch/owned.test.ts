@@ -45,6 +45,19 @@ describe('lines with reuse', () => {
     expect([offsets, offsets2]).toContain(third.starts.buffer)
   })
 
+  it('hands storage back once however often a batch is released, and refuses to retain a released batch', async () => {
+    const it = pipe(chunksOf('a\n', 'b\n', 'c\n', 'd\n'), lines({ reuse: true }))[Symbol.asyncIterator]()
+    const first = (await it.next()).value as LineBatch
+    first.release()
+    first.release() // a second release must not put the same arrays in the pool twice
+    expect(() => first.retain()).toThrow(BatchReleasedError)
+    const second = (await it.next()).value as LineBatch // made before `first` came back
+    const third = (await it.next()).value as LineBatch // in first's arrays
+    const fourth = (await it.next()).value as LineBatch // nothing in the pool: fresh arrays
+    expect(new Set([second.starts.buffer, third.starts.buffer, fourth.starts.buffer]).size).toBe(3)
+    expect([second, third, fourth].map(b => b.toArray())).toEqual([['b'], ['c'], ['d']])
+  })
+
   it('keeps a retained batch readable until its last release', async () => {
     const seen: LineBatch[] = []
     for await (const b of pipe(chunksOf('a\n', 'b\n', 'c\n', 'd\n'), lines({ reuse: true }))) {
