@@ -114,8 +114,8 @@ export class JsonBytes {
     const v = col[i]!
     const a = v < 0 ? -v : v
     if (a < SMI) {
-      const i = a | 0
-      if (i === a) { this.#int(v < 0, i); return }
+      const int = a | 0
+      if (int === a) { this.#int(v < 0, int); return }
       const k = Math.round(a * 100)
       // (`| 0`: an int32 for the compiler, passed as a small integer, not a boxed double.)
       if (k < SMI && k / 100 === a) { this.#hundredths(v < 0, k | 0); return }
