@@ -388,16 +388,37 @@ describe('fromSerial() cleanup and errors', () => {
   })
 
   it('aborting during the backoff wait ends the source and leaves no timer', async () => {
-    const before = activeTimers()
-    const ac = new AbortController()
-    const { source, events } = open({ signal: ac.signal, reconnectMinMs: 60_000, reconnectMaxMs: 60_000 })
-    const { done } = drain(source)
-    await waitUntil(connected(events), 'the port to open')
-    dev.unplug()
-    await waitUntil(() => events.some(e => e.event === 'disconnected'), 'the disconnect')
-    ac.abort()
-    await within(done, 'the source to end')
-    expect(activeTimers()).toBe(before)
+    // The backoff timer itself is watched (a count of all timers would also see other tests'
+    // timers end meanwhile, under load).
+    const realSet = globalThis.setTimeout
+    const realClear = globalThis.clearTimeout
+    const backoff: unknown[] = []
+    const cleared = new Set<unknown>()
+    const set = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const t = realSet(fn, ms, ...args)
+      if ((ms ?? 0) >= 60_000) backoff.push(t)
+      return t
+    }) as typeof setTimeout)
+    const clear = vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((t?: Parameters<typeof clearTimeout>[0]) => {
+      cleared.add(t)
+      realClear(t)
+    }) as typeof clearTimeout)
+    try {
+      const ac = new AbortController()
+      const { source, events } = open({ signal: ac.signal, reconnectMinMs: 60_000, reconnectMaxMs: 60_000 })
+      const { done } = drain(source)
+      await waitUntil(connected(events), 'the port to open')
+      dev.unplug()
+      await waitUntil(() => events.some(e => e.event === 'disconnected'), 'the disconnect')
+      await waitUntil(() => backoff.length > 0, 'the backoff wait')
+      ac.abort()
+      await within(done, 'the source to end')
+    } finally {
+      set.mockRestore()
+      clear.mockRestore()
+    }
+    expect(backoff.length).toBeGreaterThan(0)
+    expect(backoff.every(t => cleared.has(t))).toBe(true)
   })
 
   it("rejects the first next() with SerialError ERR_SERIAL_OPEN 'no such port' when the first open fails (no retry)", async () => {
