@@ -154,24 +154,7 @@ export class RecordBatch extends Owned implements Iterable<SensorRecord> {
       this.release()
       return out
     }
-    // keep is ascending, so row keep[k] moves to k <= keep[k]: nothing is overwritten before it is read.
-    const runs = runsOf(keep, n)
-    const cols = this.#columns.map(col => {
-      if (col instanceof Float64Array) {
-        if (runs !== undefined) moveRuns(col, runs)
-        else for (let k = 0; k < n; k++) col[k] = col[keep[k]!]!
-        return col.subarray(0, n)
-      }
-      if (col instanceof DictColumn) {
-        const ids = col.ids
-        if (runs !== undefined) moveRuns(ids, runs)
-        else for (let k = 0; k < n; k++) ids[k] = ids[keep[k]!]!
-        return new DictColumn(ids.subarray(0, n), col.dict)
-      }
-      for (let k = 0; k < n; k++) col[k] = col[keep[k]!]
-      return col
-    })
-    return this.handOver(new RecordBatch(n, undefined, this.#fields, cols))
+    return this.handOver(new RecordBatch(n, undefined, this.#fields, this.#pick(keep, n, true)))
   }
 
   /** A new batch of the rows `keep[0..n)` (ascending indices), copied. */
@@ -183,27 +166,32 @@ export class RecordBatch extends Owned implements Iterable<SensorRecord> {
       for (let k = 0; k < n; k++) rows[k] = this.#rows[keep[k]!]!
       return RecordBatch.fromRows(rows)
     }
-    // A filter that drops few rows leaves long runs of consecutive rows: typed columns are then
-    // copied run by run (a native copy each) instead of row by row.
+    return RecordBatch.fromColumns(this.#fields!, this.#pick(keep, n, false), n)
+  }
+
+  // The columns of the rows keep[0..n): into new arrays, or (inPlace) moved down within the
+  // batch's own (keep is ascending, so row keep[k] moves to k <= keep[k]: nothing is overwritten
+  // before it is read). A filter that drops few rows leaves long runs of consecutive rows: typed
+  // columns are then copied run by run (a native copy each) instead of row by row.
+  #pick (keep: Uint32Array | readonly number[], n: number, inPlace: boolean): ColumnData[] {
     const runs = runsOf(keep, n)
-    const cols = this.#columns!.map(col => {
+    return this.#columns!.map(col => {
       if (col instanceof Float64Array) {
-        const out = new Float64Array(n)
+        const out = inPlace ? col : new Float64Array(n)
         if (runs !== undefined) copyRuns(col, out, runs)
         else for (let k = 0; k < n; k++) out[k] = col[keep[k]!]!
-        return out
+        return inPlace ? out.subarray(0, n) : out
       }
       if (col instanceof DictColumn) {
-        const ids = new Int32Array(n)
+        const ids = inPlace ? col.ids : new Int32Array(n)
         if (runs !== undefined) copyRuns(col.ids, ids, runs)
         else for (let k = 0; k < n; k++) ids[k] = col.ids[keep[k]!]!
-        return new DictColumn(ids, col.dict)
+        return new DictColumn(inPlace ? ids.subarray(0, n) : ids, col.dict)
       }
-      const out = new Array<unknown>(n)
+      const out = inPlace ? col : new Array<unknown>(n)
       for (let k = 0; k < n; k++) out[k] = col[keep[k]!]
       return out
     })
-    return RecordBatch.fromColumns(this.#fields!, cols, n)
   }
 }
 
@@ -232,23 +220,15 @@ function runsOf (keep: Uint32Array | readonly number[], n: number): number[] | u
   return runs
 }
 
+// Copies the runs of `from` to the start of `to`, in order; within one array (to === from) as a
+// move down (copyWithin copies as if through a buffer, and no run starts before where it goes).
 function copyRuns<T extends Float64Array | Int32Array> (from: T, to: T, runs: readonly number[]): void {
   let p = 0
   for (let r = 0; r < runs.length; r += 2) {
     const a = runs[r]!
     const b = runs[r + 1]!
-    to.set(from.subarray(a, b), p)
-    p += b - a
-  }
-}
-
-// Moves the runs of `col` down to its start, in order (copyWithin copies as if through a buffer).
-function moveRuns (col: Float64Array | Int32Array, runs: readonly number[]): void {
-  let p = 0
-  for (let r = 0; r < runs.length; r += 2) {
-    const a = runs[r]!
-    const b = runs[r + 1]!
-    if (a !== p) col.copyWithin(p, a, b)
+    if (to !== from) to.set(from.subarray(a, b), p)
+    else if (a !== p) to.copyWithin(p, a, b)
     p += b - a
   }
 }

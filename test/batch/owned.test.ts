@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { BatchReleasedError, fromFile, LineBatch, lines, parseCsv, Pool, RecordBatch, where } from '../../src/index.js'
+import { DictColumn } from '../../src/batch/record-batch.js'
 import { pipe } from '../../src/pipe.js'
 
 async function * chunksOf (...parts: string[]): AsyncGenerator<Buffer> {
@@ -131,6 +132,21 @@ describe('keepRows', () => {
     expect(kept.numbers('ts')!.buffer).toBe(storage)
     expect(batch.released).toBe(true)
     expect(recycled).toBe(0)
+    kept.release()
+    expect(recycled).toBe(1)
+  })
+
+  it('moves long runs of kept rows down in place too (a range filter drops few rows)', () => {
+    let recycled = 0
+    const n = 200
+    const batch = RecordBatch.fromColumns(['ts', 's'], [Float64Array.from({ length: n }, (_, i) => i), new DictColumn(Int32Array.from({ length: n }, (_, i) => i % 7), ['a', 'b', 'c', 'd', 'e', 'f', 'g'])], n, () => { recycled++ })
+    const storage = batch.numbers('ts')!.buffer
+    const keep = Uint32Array.from({ length: n }, (_, i) => i).filter(i => i !== 3 && i !== 150)
+    const kept = batch.keepRows(keep, keep.length)
+    expect(batch.released).toBe(true)
+    expect(Array.from(kept.numbers('ts')!)).toEqual(Array.from(keep))
+    expect(kept.dictionary('s')!.toArray()).toEqual(Array.from(keep, i => 'abcdefg'[i % 7]))
+    expect(kept.numbers('ts')!.buffer).toBe(storage)
     kept.release()
     expect(recycled).toBe(1)
   })
