@@ -98,7 +98,6 @@ export class JsonBytes {
    * v·10^k is an integer below 10^15 that divides back to v exactly, that decimal is the shortest
    * text reading back as v: two decimals of at most 15 significant digits never share a double)
    * are written from integers; anything else via `JSON.stringify(v)`.
-   *
    */
   number (v: number): void {
     SCRATCH[0] = v
@@ -119,8 +118,8 @@ export class JsonBytes {
       const k = Math.round(a * 100)
       // (`| 0`: an int32 for the compiler, passed as a small integer, not a boxed double.)
       if (k < SMI && k / 100 === a) { this.#hundredths(v < 0, k | 0); return }
-    } else if (a < 1e15 && Math.floor(a) === a) {
-      const hi = Math.floor(a / 1e8)
+    } else if (a < 9007199254740992 && Math.floor(a) === a) {
+      const hi = Math.floor(a / 1e8) // below 2^53 / 10^8: a small integer
       this.#int2(v < 0, hi | 0, (a - hi * 1e8) | 0)
       return
     }
@@ -154,17 +153,11 @@ export class JsonBytes {
     else this.#u32(frac, 2)
   }
 
-  // The rest: NaN and the infinities, integers from 10^15, decimals of 3 to 6 places, and
+  // The rest: NaN and the infinities, integers from 2^53, decimals of 3 to 6 places, and
   // full-precision doubles (a mean).
   #other (v: number): void {
     if (v !== v || v === Infinity || v === -Infinity) { this.ascii('null'); return }
     const a = v < 0 ? -v : v
-    if (a < 9007199254740992 && Math.floor(a) === a) {
-      this.#ensure(17)
-      if (v < 0) this.#buf[this.#p++] = 45
-      this.#uint(a, 0)
-      return
-    }
     // A decimal of at most six places has a·10^6 within 0.2 of an integer that divides back to
     // it: one test that turns away the full-precision doubles (a mean) before the loop.
     if (a >= 1e-6 && a < 1e9 && Math.round(a * 1e6) / 1e6 === a) {
@@ -180,9 +173,9 @@ export class JsonBytes {
           while (places > 0 && frac % 10 === 0) { frac /= 10; places-- }
           this.#ensure(26)
           if (v < 0) this.#buf[this.#p++] = 45
-          this.#uint(ip, 0)
+          this.#u32(ip, 0) // ip < 10^9, frac < 10^6
           this.#buf[this.#p++] = 46
-          this.#uint(frac, places)
+          this.#u32(frac, places)
           return
         }
       }
@@ -192,18 +185,6 @@ export class JsonBytes {
     // every mean written was promoted to the old generation: 4 MB of old garbage per 2M input
     // lines, and a heap that grew with the input.
     this.ascii(JSON.stringify(v))
-  }
-
-  // Writes a non-negative integer below 2^53, left-padded with zeros to `width` digits: above
-  // 2^32 as two uint32 halves (the high part, then the low eight digits).
-  #uint (x: number, width: number): void {
-    if (x >= 4294967296) {
-      const hi = Math.floor(x / 1e8)
-      this.#u32(hi, width > 8 ? width - 8 : 0)
-      this.#u32(x - hi * 1e8, 8)
-    } else {
-      this.#u32(x >>> 0, width)
-    }
   }
 
   // Writes y < 2^32 right to left, two digits at a time, left-padded with zeros to `width`.
