@@ -354,11 +354,21 @@ export class BatchKeys {
   readonly dict: DictColumn | undefined
   /** One key field, a columnar one that is not dictionary-encoded. */
   readonly column: ArrayLike<unknown> | undefined
+  /**
+   * For a dictionary-encoded key, a cache for hot loops, so that a key is looked up once per
+   * distinct value per window and batch, not per record: per dictionary id, the state last looked
+   * up (`stateById`) and the window generation it belongs to (`stateGen`, -1 for none). Empty
+   * without a dictionary.
+   */
+  readonly stateById: Array<KeyState | undefined>
+  readonly stateGen: Int32Array
   constructor (batch: RecordBatch, readonly fields: readonly string[]) {
     this.readers = readersOf(batch, fields)
-    this.dict = fields.length === 1 ? batch.dictionary(fields[0]!) : undefined
+    const dict = this.dict = fields.length === 1 ? batch.dictionary(fields[0]!) : undefined
     // (values() of a dictionary column would decode it in place: only for other columns.)
-    this.column = fields.length === 1 && this.dict === undefined ? batch.values(fields[0]!) : undefined
+    this.column = fields.length === 1 && dict === undefined ? batch.values(fields[0]!) : undefined
+    this.stateById = dict === undefined ? [] : new Array<KeyState | undefined>(dict.dict.length)
+    this.stateGen = dict === undefined ? NO_GEN : new Int32Array(dict.dict.length).fill(-1)
   }
 
   /** The map key of row i: the value for one key field, a string made of all of them otherwise. */
@@ -376,6 +386,8 @@ export class BatchKeys {
     return keyValues(this.readers, i)
   }
 }
+
+const NO_GEN = new Int32Array(0)
 
 /** A map key for several key fields that keeps `1` and `'1'` apart. */
 export function compositeKey (readers: readonly FieldReader[], i: number): string {

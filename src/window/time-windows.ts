@@ -81,8 +81,9 @@ class TimeWindows implements Engine {
     this.#keyFields = spec.keyFields
     this.#fields = spec.fields
     this.#needs = spec.needs
-    this.#poolable = newAccumulators(spec.needs).every(a => a.plain)
-    this.#inlineAccs = newAccumulators(spec.needs).every(a => a.plain && !a.ordered)
+    const accs = newAccumulators(spec.needs)
+    this.#poolable = accs.every(a => a.plain)
+    this.#inlineAccs = accs.every(a => a.plain && !a.ordered)
     this.#maxKeys = spec.maxKeys
     this.#arrival = time.time.kind === 'arrival'
     this.#timeField = time.time.kind === 'field' ? time.time.field : ''
@@ -149,8 +150,7 @@ class TimeWindows implements Engine {
     // generation moves on.
     const keyDict = keys.dict
     const keyIds = keyDict?.ids
-    const stateById: Array<KeyState | undefined> = keyDict === undefined ? [] : new Array(keyDict.dict.length)
-    const stateGen = keyDict === undefined ? undefined : new Int32Array(keyDict.dict.length).fill(-1)
+    const { stateById, stateGen } = keys
     const keyCol = keys.column
     const nf = nums.length
     const L = this.#lateness
@@ -178,7 +178,7 @@ class TimeWindows implements Engine {
     const fast = keyIds !== undefined && !trackMax && this.#inlineAccs && nums.every(c => c !== undefined)
     for (let i = 0; i < n; i++) {
       if (fast && !lru.on && !(mt - L >= nextEnd)) {
-        const j = fastRows(i, n, times, cs, ce, keyIds, stateGen!, gen, stateById, nums as Float64Array[], sq)
+        const j = fastRows(i, n, times, cs, ce, keyIds, stateGen, gen, stateById, nums as Float64Array[], sq)
         if (j > i) {
           sq += j - i
           stats.accepted += j - i
@@ -219,7 +219,7 @@ class TimeWindows implements Engine {
       else if (nk === 1) k = keyReaders[0]!(i)
       else k = compositeKey(keyReaders, i)
       let st: KeyState | undefined
-      if (id >= 0 && stateGen![id] === gen) st = stateById[id]!
+      if (id >= 0 && stateGen[id] === gen) st = stateById[id]!
       else {
         st = slot!.states.get(k)
         if (st === undefined) {
@@ -228,7 +228,7 @@ class TimeWindows implements Engine {
           gen = this.#generation
           nextEnd = this.#nextEnd
         }
-        if (id >= 0) { stateById[id] = st; stateGen![id] = gen }
+        if (id >= 0) { stateById[id] = st; stateGen[id] = gen }
       }
       st.count++
       st.touched = ++sq

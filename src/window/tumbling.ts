@@ -80,8 +80,7 @@ function countWindowEngine (spec: WindowSpec, size: number, stats: WindowStats):
         const keyReaders = keys.readers
         const keyDict = keys.dict
         const keyIds = keyDict?.ids
-        const stateById: Array<KeyState | undefined> = keyDict === undefined ? [] : new Array(keyDict.dict.length)
-        const stateGen = keyDict === undefined ? undefined : new Int32Array(keyDict.dict.length).fill(-1)
+        const { stateById, stateGen } = keys
         const keyCol = keys.column
         const nums = numbersOf(batch, fields)
         const readers = readersOf(batch, fields)
@@ -93,7 +92,7 @@ function countWindowEngine (spec: WindowSpec, size: number, stats: WindowStats):
           else if (nk === 1) k = keyReaders[0]!(i)
           else k = compositeKey(keyReaders, i)
           let st: KeyState | undefined
-          if (id >= 0 && stateGen![id] === generation) st = stateById[id]!
+          if (id >= 0 && stateGen[id] === generation) st = stateById[id]!
           else {
             st = open.get(k)
             if (st === undefined) {
@@ -109,7 +108,7 @@ function countWindowEngine (spec: WindowSpec, size: number, stats: WindowStats):
               open.set(k, st)
               lru.add(st)
             }
-            if (id >= 0) { stateById[id] = st; stateGen![id] = generation }
+            if (id >= 0) { stateById[id] = st; stateGen[id] = generation }
           }
           st.count++
           lru.touch(st)
