@@ -3,7 +3,7 @@
 // allowed lateness, or the idle wall-clock estimate) reaches their end.
 import type { RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord } from '../types.js'
-import { BatchKeys, compositeKey, type Engine, KeyState, keyValues, type LatePolicy, newAccumulators, numbersOf, type Numbers, readersOf, type Readers, type Results, type Slot, type TimeSpec, type WindowSpec, type WindowStats } from './common.js'
+import { BatchKeys, type Engine, KeyState, type LatePolicy, newAccumulators, numbersOf, type Numbers, readersOf, type Readers, type Results, type Slot, type TimeSpec, type WindowSpec, type WindowStats } from './common.js'
 import type { AccumulatorNeeds } from './aggregates.js'
 import { Recency } from './lru.js'
 import { timeOf, type TimeUnit } from './time.js'
@@ -143,15 +143,11 @@ class TimeWindows implements Engine {
       }
       return
     }
-    const keyReaders = keys.readers
-    const nk = keyReaders.length
     // A dictionary-encoded key is looked up once per distinct value per batch, not per record:
     // stateById caches the state of each dictionary id in the current window until the
     // generation moves on.
-    const keyDict = keys.dict
-    const keyIds = keyDict?.ids
+    const keyIds = keys.dict?.ids
     const { stateById, stateGen } = keys
-    const keyCol = keys.column
     const nf = nums.length
     const L = this.#lateness
     const size = this.#size
@@ -212,18 +208,15 @@ class TimeWindows implements Engine {
         gen = this.#generation
         nextEnd = this.#nextEnd
       }
-      let k: unknown
-      let id = -1
-      if (keyIds !== undefined) { id = keyIds[i]!; k = keyDict!.dict[id] } else if (nk === 0) k = ''
-      else if (keyCol !== undefined) k = keyCol[i]
-      else if (nk === 1) k = keyReaders[0]!(i)
-      else k = compositeKey(keyReaders, i)
+      // (The key itself is needed only when the cache has no state for it.)
+      const id = keyIds !== undefined ? keyIds[i]! : -1
       let st: KeyState | undefined
       if (id >= 0 && stateGen[id] === gen) st = stateById[id]!
       else {
+        const k = keys.key(i)
         st = slot!.states.get(k)
         if (st === undefined) {
-          st = this.#newState(slot!, k, keyValues(keyReaders, i), out)
+          st = this.#newState(slot!, k, keys.values(i), out)
           // An eviction moves the generation on and may drop another (emptied) window.
           gen = this.#generation
           nextEnd = this.#nextEnd

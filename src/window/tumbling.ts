@@ -2,7 +2,7 @@ import type { RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord } from '../types.js'
 import { positiveInteger } from '../util/validate.js'
 import {
-  BatchKeys, compositeKey, driveWindows, type Engine, type EventTimeOptions, KeyState, keyValues, newAccumulators, newStats, numbersOf, readersOf, rejectTimeOptions,
+  BatchKeys, driveWindows, type Engine, type EventTimeOptions, KeyState, newAccumulators, newStats, numbersOf, readersOf, rejectTimeOptions,
   ResultLayout, type Results, timeSpec, type WindowOptions, windowSpec, type WindowSpec, type WindowStage, type WindowStats
 } from './common.js'
 import { parseDuration } from './duration.js'
@@ -67,7 +67,6 @@ export function tumbling (options: TumblingOptions): TumblingStage {
 // open; past it the least recently updated key's window is flushed early.
 function countWindowEngine (spec: WindowSpec, size: number, stats: WindowStats): () => Engine {
   const { keyFields, fields, needs, maxKeys } = spec
-  const nk = keyFields.length
   const nf = fields.length
   return function makeEngine (): Engine {
     const open = new Map<unknown, KeyState>()
@@ -77,23 +76,17 @@ function countWindowEngine (spec: WindowSpec, size: number, stats: WindowStats):
       ingest (batch: RecordBatch, out: Results): void {
         const n = batch.length
         const keys = new BatchKeys(batch, keyFields)
-        const keyReaders = keys.readers
-        const keyDict = keys.dict
-        const keyIds = keyDict?.ids
+        const keyIds = keys.dict?.ids
         const { stateById, stateGen } = keys
-        const keyCol = keys.column
         const nums = numbersOf(batch, fields)
         const readers = readersOf(batch, fields)
         for (let i = 0; i < n; i++) {
-          let k: unknown
-          let id = -1
-          if (keyIds !== undefined) { id = keyIds[i]!; k = keyDict!.dict[id] } else if (nk === 0) k = ''
-          else if (keyCol !== undefined) k = keyCol[i]
-          else if (nk === 1) k = keyReaders[0]!(i)
-          else k = compositeKey(keyReaders, i)
+          // (The key itself is needed only when the cache has no state for it.)
+          const id = keyIds !== undefined ? keyIds[i]! : -1
           let st: KeyState | undefined
           if (id >= 0 && stateGen[id] === generation) st = stateById[id]!
           else {
+            const k = keys.key(i)
             st = open.get(k)
             if (st === undefined) {
               if (open.size >= maxKeys) {
@@ -104,7 +97,7 @@ function countWindowEngine (spec: WindowSpec, size: number, stats: WindowStats):
                 open.delete(old.mapKey)
                 generation++
               }
-              st = new KeyState(keyValues(keyReaders, i), k, newAccumulators(needs))
+              st = new KeyState(keys.values(i), k, newAccumulators(needs))
               open.set(k, st)
               lru.add(st)
             }
