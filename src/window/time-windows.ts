@@ -3,13 +3,15 @@
 // allowed lateness, or the idle wall-clock estimate) reaches their end.
 import type { RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord } from '../types.js'
-import { BatchKeys, type Engine, KeyState, type LatePolicy, newAccumulators, numbersOf, type Numbers, readersOf, type Readers, type Results, type Slot, type TimeSpec, type WindowSpec, type WindowStats } from './common.js'
+import { BatchKeys, type Engine, KeyState, SlotStates, type LatePolicy, newAccumulators, numbersOf, type Numbers, readersOf, type Readers, type Results, type Slot, type TimeSpec, type WindowSpec, type WindowStats } from './common.js'
 import type { AccumulatorNeeds } from './aggregates.js'
 import { Recency } from './lru.js'
 import { timeOf, type TimeUnit } from './time.js'
 
-/** Most window states kept for reuse. */
+/** Most stale window states kept for reuse (see SlotStates). */
 const POOL = 4096
+/** Most closed windows' SlotStates kept for reuse: windows close one at a time. */
+const SPARE = 4
 
 
 /**
@@ -34,8 +36,7 @@ class TimeWindows implements Engine {
   readonly #keyFields: string[]
   readonly #fields: string[]
   readonly #needs: AccumulatorNeeds[]
-  readonly #pool: KeyState[] = []
-  readonly #maps: Array<Map<unknown, KeyState>> = []
+  readonly #spare: SlotStates[] = []
   readonly #poolable: boolean
   // Every accumulator is plain and unordered: count, sum, min and max are all it keeps.
   readonly #inlineAccs: boolean
@@ -251,7 +252,7 @@ class TimeWindows implements Engine {
   #slotFor (start: number): Slot {
     let slot = this.#byStart.get(start)
     if (slot === undefined) {
-      slot = { start, end: start + this.#size, states: this.#maps.pop() ?? new Map() }
+      slot = this.#newSlot(start)
       this.#byStart.set(start, slot)
       const slots = this.#slots
       let j = slots.length
@@ -259,6 +260,12 @@ class TimeWindows implements Engine {
       slots.splice(j, 0, slot)
       this.#nextEnd = slots[0]!.end
     }
+    return slot
+  }
+
+  #newSlot (start: number): Slot {
+    const slot: Slot = { start, end: start + this.#size, states: this.#spare.pop() ?? new SlotStates() }
+    slot.states.reopen(slot)
     return slot
   }
 
@@ -288,16 +295,16 @@ class TimeWindows implements Engine {
     this.#generation++
   }
 
-  // A closed window's states and map are reused by the next windows (the results were already
-  // copied out), so a steady set of keys allocates nothing per window. The pool holds at most
-  // POOL states; states with sketches or moments are not pooled.
+  // A closed window's states (their results already copied out) go to a later window with their
+  // keys, so a steady set of keys allocates nothing per window: see SlotStates. At most POOL stale
+  // states are kept, in open windows and spare ones together.
   #recycle (slot: Slot): void {
-    const pool = this.#pool
-    if (this.#poolable) {
-      for (const st of slot.states.values()) { if (pool.length >= POOL) break; pool.push(st) }
-    }
-    slot.states.clear()
-    if (this.#maps.length < 64) this.#maps.push(slot.states)
+    const spare = this.#spare
+    if (spare.length >= SPARE) return
+    let held = slot.states.map.size
+    for (const s of this.#slots) held += s.states.map.size - s.states.size
+    for (const s of spare) held += s.map.size
+    if (held <= POOL) spare.push(slot.states)
   }
 
   #keep (slot: Slot): void {
@@ -327,7 +334,7 @@ class TimeWindows implements Engine {
     this.#lru.removed(st)
     this.#open--
     const slot = st.slot!
-    slot.states.delete(st.mapKey)
+    slot.states.remove(st)
     this.#stats.earlyFlushes++
     out.add(st, slot.start, slot.end, true)
     if (slot.states.size === 0 && slot !== target) this.#dropSlot(slot)
@@ -336,10 +343,10 @@ class TimeWindows implements Engine {
 
   #newState (slot: Slot, k: unknown, keys: unknown[], out: Results): KeyState {
     if (this.#open >= this.#maxKeys) this.#evictOldest(out, slot)
-    const pooled = this.#pool.pop()
-    const st = pooled !== undefined ? pooled.reuse(keys, k) : new KeyState(keys, k, newAccumulators(this.#needs))
-    st.slot = slot
-    slot.states.set(k, st)
+    // A stale state of this key (see SlotStates) is revived when its accumulators can be reset.
+    const stale = slot.states.map.get(k)
+    const st = stale !== undefined && this.#poolable ? stale.reuse(keys, k) : new KeyState(keys, k, newAccumulators(this.#needs))
+    slot.states.add(st)
     this.#lru.added(st)
     this.#open++
     return st
@@ -373,15 +380,15 @@ class TimeWindows implements Engine {
       if (slot === undefined) {
         // Older than the oldest window still kept: it cannot be corrected.
         if (start <= this.#forgottenUpTo) continue
-        slot = { start, end: start + this.#size, states: this.#maps.pop() ?? new Map() }
+        slot = { start, end: start + this.#size, states: new SlotStates() }
+        slot.states.reopen(slot)
         this.#kept.push(slot)
         this.#keptByStart.set(start, slot)
       }
       let st = slot.states.get(k)
       if (st === undefined) {
         st = new KeyState(keys.values(i), k, newAccumulators(this.#needs))
-        st.slot = slot
-        slot.states.set(k, st)
+        slot.states.add(st)
         this.#keptStates++
       } else st.seq++
       this.#addTo(st, t, nums, readers, i)
