@@ -1,3 +1,4 @@
+import './young-generation.js'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { listCommand } from './commands/list.js'

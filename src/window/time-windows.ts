@@ -48,8 +48,9 @@ class TimeWindows implements Engine {
   // Whether every record must update the largest event time (see ingest).
   readonly #trackMax: boolean
   // Open windows, by start (they also end in that order: every window has the same size).
+  // (Found by binary search: a Map by start, set and deleted once per window, would get a new
+  // hash table in old space every few windows; see SlotStates.)
   readonly #slots: Slot[] = []
-  readonly #byStart = new Map<number, Slot>()
   // Open states by last update, for maxKeys eviction (per record it costs a stamp).
   readonly #lru: Recency<KeyState>
   #seq = 0
@@ -108,7 +109,6 @@ class TimeWindows implements Engine {
   flush (out: Results): void {
     for (const slot of this.#slots) for (const st of slot.states.values()) out.add(st, slot.start, slot.end, true)
     this.#slots.length = 0
-    this.#byStart.clear()
     this.#lru.relax(0, this.#maxKeys)
     this.#open = 0
     this.#nextEnd = Infinity
@@ -217,7 +217,7 @@ class TimeWindows implements Engine {
         const k = keys.key(i)
         st = slot!.states.get(k)
         if (st === undefined) {
-          st = this.#newState(slot!, k, keys.values(i), out)
+          st = this.#newState(slot!, k, keys, i, out)
           // An eviction moves the generation on and may drop another (emptied) window.
           gen = this.#generation
           nextEnd = this.#nextEnd
@@ -250,16 +250,19 @@ class TimeWindows implements Engine {
   }
 
   #slotFor (start: number): Slot {
-    let slot = this.#byStart.get(start)
-    if (slot === undefined) {
-      slot = this.#newSlot(start)
-      this.#byStart.set(start, slot)
-      const slots = this.#slots
-      let j = slots.length
-      while (j > 0 && slots[j - 1]!.start > start) j--
-      slots.splice(j, 0, slot)
-      this.#nextEnd = slots[0]!.end
+    const slots = this.#slots
+    // The first slot starting at or after `start` (slots are in order of start).
+    let lo = 0
+    let hi = slots.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (slots[mid]!.start < start) lo = mid + 1
+      else hi = mid
     }
+    if (lo < slots.length && slots[lo]!.start === start) return slots[lo]!
+    const slot = this.#newSlot(start)
+    slots.splice(lo, 0, slot)
+    this.#nextEnd = slots[0]!.end
     return slot
   }
 
@@ -272,7 +275,6 @@ class TimeWindows implements Engine {
   #dropSlot (slot: Slot): void {
     const slots = this.#slots
     slots.splice(slots.indexOf(slot), 1)
-    this.#byStart.delete(slot.start)
     this.#nextEnd = slots.length > 0 ? slots[0]!.end : Infinity
     if (slot === this.#cur) { this.#cur = undefined; this.#curStart = this.#curEnd = NaN }
   }
@@ -283,7 +285,6 @@ class TimeWindows implements Engine {
     const lru = this.#lru
     while (slots.length > 0 && slots[0]!.end <= wm) {
       const slot = slots.shift()!
-      this.#byStart.delete(slot.start)
       for (const st of slot.states.values()) { lru.removed(st); out.add(st, slot.start, slot.end, false) }
       this.#open -= slot.states.size
       if (slot === this.#cur) { this.#cur = undefined; this.#curStart = this.#curEnd = NaN }
@@ -300,6 +301,8 @@ class TimeWindows implements Engine {
   // states are kept, in open windows and spare ones together.
   #recycle (slot: Slot): void {
     const spare = this.#spare
+    // Stale states must not keep the closed window alive (it would be promoted to old space).
+    for (const st of slot.states.values()) st.slot = undefined
     if (spare.length >= SPARE) return
     let held = slot.states.map.size
     for (const s of this.#slots) held += s.states.map.size - s.states.size
@@ -341,11 +344,12 @@ class TimeWindows implements Engine {
     this.#generation++
   }
 
-  #newState (slot: Slot, k: unknown, keys: unknown[], out: Results): KeyState {
+  #newState (slot: Slot, k: unknown, keys: BatchKeys, i: number, out: Results): KeyState {
     if (this.#open >= this.#maxKeys) this.#evictOldest(out, slot)
-    // A stale state of this key (see SlotStates) is revived when its accumulators can be reset.
+    // A stale state of this key (see SlotStates) is revived when its accumulators can be reset;
+    // its key values are this key's.
     const stale = slot.states.map.get(k)
-    const st = stale !== undefined && this.#poolable ? stale.reuse(keys, k) : new KeyState(keys, k, newAccumulators(this.#needs))
+    const st = stale !== undefined && this.#poolable ? stale.reuse(stale.keys, k) : new KeyState(keys.values(i), k, newAccumulators(this.#needs))
     slot.states.add(st)
     this.#lru.added(st)
     this.#open++
@@ -414,7 +418,6 @@ class TimeWindows implements Engine {
     const starts = this.#starts
     starts.length = 0
     let k: unknown
-    let keyVals: unknown[] | undefined
     let added = false
     for (let s = last; s > t - size; s -= slide) {
       if (s + size <= wm) { starts.push(s); continue }
@@ -422,8 +425,7 @@ class TimeWindows implements Engine {
       if (!added) k = keys.key(i)
       let st = slot.states.get(k)
       if (st === undefined) {
-        keyVals ??= keys.values(i)
-        st = this.#newState(slot, k, keyVals, out)
+        st = this.#newState(slot, k, keys, i, out)
       }
       st.touched = ++this.#seq
       if (this.#lru.on) this.#lru.list.touch(st)

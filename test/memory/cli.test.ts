@@ -132,6 +132,32 @@ describe('under node --max-old-space-size=16', () => {
   }, 120_000)
 })
 
+// src/cli/young-generation.ts: the CLI keeps V8's young generation at its starting size (a
+// node flag naming the semi-space is left alone), so peak RSS does not grow with the input.
+describe('the young generation', () => {
+  async function newSpaceAfter (nodeFlags: string[]): Promise<number> {
+    const input = dir.file('young.csv')
+    await writeReferenceFile(input, 1_000_000)
+    const hook = dir.file('new-space.mjs')
+    writeFileSync(hook, `import v8 from 'node:v8'
+process.on('exit', () => { process.stderr.write('new_space ' + v8.getHeapSpaceStatistics().find(s => s.space_name === 'new_space').space_size + '\\n') })
+`)
+    const child = track(spawn(process.execPath, [...nodeFlags, '--import', hook, CLI, 'run', '--file', input, ...REFERENCE_FLAGS, '--output', dir.file('young.jsonl')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }))
+    const r = await finished(child)
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/^summary lines=1000000 malformed=0 /)
+    return Number(/new_space (\d+)/.exec(r.stderr)![1])
+  }
+
+  it('stays at its starting size through a million lines', async () => {
+    expect(await newSpaceAfter([])).toBeLessThanOrEqual(2 * MiB)
+  }, 60_000)
+
+  it('is left to grow when node is given a semi-space flag', async () => {
+    expect(await newSpaceAfter(['--semi-space-growth-factor=2'])).toBeGreaterThan(2 * MiB)
+  }, 60_000)
+})
+
 describe('--heap-snapshot', () => {
   it('writes a snapshot at the start and at the end and prints the objects that grew', async () => {
     const snaps = dir.file('snaps')
