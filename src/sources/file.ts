@@ -1,5 +1,5 @@
 import { open, stat, type FileHandle } from 'node:fs/promises'
-import { watch, type FSWatcher } from 'node:fs'
+import { readSync, watch, type FSWatcher } from 'node:fs'
 import { SourceError } from '../errors.js'
 import type { SourceOptions } from '../types.js'
 import { positiveInteger } from '../util/validate.js'
@@ -91,13 +91,38 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
       const readAt = (at: number): Promise<Read> => {
         changed = false // what changes from here on is seen by this read or sets it again
         const buf = newChunk()
-        const p = fh.read(buf, 0, chunkBytes, at).then(r => ({ buf, bytesRead: r.bytesRead }))
+        // (A FIFO or a device cannot seek: it is read from where it is.)
+        const p = fh.read(buf, 0, chunkBytes, regular ? at : null).then(r => ({ buf, bytesRead: r.bytesRead }))
         p.catch(() => {}) // a read-ahead that is never awaited must not be an unhandled rejection
         return p
       }
+      let regular = false
       try {
+        regular = (await fh.stat()).isFile()
         if (follow) arm()
         let position = 0
+        // A regular file read to its end (not followed) is read synchronously: a read from the
+        // page cache is a copy of tens of microseconds, while an asynchronous one costs a turn of
+        // the event loop per chunk (about 6 % of the reference job at 20M lines, even with the
+        // read-ahead). Every SYNC_TURN chunks the loop gets a turn anyway, so timers, signals and
+        // V8's own tasks (garbage collection, freeing array buffers) are not held off. A FIFO, a
+        // device or a followed file is read asynchronously, one chunk ahead.
+        if (!follow && regular) {
+          for (let turn = 0; ; turn++) {
+            if (turn % SYNC_TURN === SYNC_TURN - 1) await new Promise<void>(resolve => { setImmediate(resolve) })
+            if (aborted()) return
+            const buf = newChunk()
+            let bytesRead: number
+            try {
+              bytesRead = readSync(fh.fd, buf, 0, chunkBytes, position)
+            } catch (err) {
+              throw new SourceError('ERR_SOURCE_READ', `cannot read ${path}: ${(err as Error).message}`, { cause: err, path })
+            }
+            if (bytesRead === 0) return
+            position += bytesRead
+            yield bytesRead === chunkBytes ? buf : buf.subarray(0, bytesRead)
+          }
+        }
         for (;;) {
           if (aborted()) return
           let read: Read
@@ -129,6 +154,7 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
             onTruncate?.({ path, position, size: -1 })
             await fh.close()
             try { fh = await open(path, 'r') } catch (err) { throw openError(path, err) }
+            regular = (await fh.stat()).isFile()
             // The watcher is on the old file (an inode, not a path): watch the new one.
             watcher?.close()
             watcher = undefined
@@ -157,6 +183,9 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
     }
   }
 }
+
+/** Chunks read synchronously between two turns of the event loop (2 MiB at the default size). */
+const SYNC_TURN = 8
 
 function openError (path: string, err: unknown): SourceError {
   const code = (err as NodeJS.ErrnoException).code

@@ -1,5 +1,6 @@
 import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises'
-import { writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { createWriteStream, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromFile, lines, pipe, SourceError } from '../../src/index.js'
 import { activeTimers, canListFds, collect, holdsOpen, linesOf, tempDir, waitUntil, within } from '../helpers.js'
@@ -82,6 +83,42 @@ describe('fromFile()', () => {
     expect((await it.next()).value.toString()).toBe('XY')
     await it.return?.()
   })
+
+  it('lets timers run while it reads a regular file synchronously', async () => {
+    // 10 MiB in 256 KiB chunks, each taking the consumer 1 ms: a turn of the event loop every
+    // 8 chunks lets a 1 ms interval fire about 5 times before the end.
+    const path = dir.file('big.bin')
+    await writeFile(path, Buffer.alloc(10 << 20, 120))
+    let ticks = 0
+    const timer = setInterval(() => { ticks++ }, 1)
+    let bytes = 0
+    let ticksBeforeEnd = 0
+    try {
+      for await (const chunk of fromFile(path)) {
+        bytes += chunk.length
+        const until = performance.now() + 1
+        while (performance.now() < until) { /* a busy consumer */ }
+        ticksBeforeEnd = ticks
+      }
+    } finally { clearInterval(timer) }
+    expect(bytes).toBe(10 << 20)
+    expect(ticksBeforeEnd).toBeGreaterThanOrEqual(3)
+  })
+
+  it('reads a FIFO as data arrives, without blocking the process (only regular files are read synchronously)', async () => {
+    const fifo = dir.file('fifo')
+    execFileSync('mkfifo', [fifo])
+    const it = fromFile(fifo)[Symbol.asyncIterator]()
+    const first = it.next()
+    // The writer is in this process: a blocking read of the FIFO would never let it write.
+    const w = createWriteStream(fifo)
+    w.write('a\n')
+    expect((await first).value.toString()).toBe('a\n')
+    const second = it.next()
+    w.end('b\n')
+    expect((await second).value.toString()).toBe('b\n')
+    expect((await it.next()).done).toBe(true)
+  }, 10_000)
 
   it('ends at once, without opening anything, when the signal is already aborted', async () => {
     const ac = new AbortController()

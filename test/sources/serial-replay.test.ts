@@ -22,9 +22,14 @@ async function recording (entries: object[], header = HEADER): Promise<string> {
 
 const entries = (text: string): unknown[] => text.split('\n').filter(l => l !== '').slice(1).map(l => JSON.parse(l) as unknown)
 
-/** With fake timers: lets file I/O and promises run (without moving the clock) until `cond` holds. */
+/**
+ * With fake timers: lets file I/O and promises run (without moving the fake clock) until `cond`
+ * holds, for up to 5 s of real time (Date is not faked). A count of event-loop turns was not
+ * enough when the thread pool that does file I/O is busy (the whole suite running in parallel).
+ */
 async function settle (cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000 && !cond(); i++) await new Promise(resolve => setImmediate(resolve))
+  const deadline = Date.now() + 5000
+  while (!cond() && Date.now() < deadline) await new Promise(resolve => setImmediate(resolve))
   if (!cond()) throw new Error(`timed out waiting for ${what}`)
 }
 
