@@ -101,26 +101,31 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
         regular = (await fh.stat()).isFile()
         if (follow) arm()
         let position = 0
-        // A regular file read to its end (not followed) is read synchronously: a read from the
-        // page cache is a copy of tens of microseconds, while an asynchronous one costs a turn of
-        // the event loop per chunk (about 6 % of the reference job at 20M lines, even with the
-        // read-ahead). Every SYNC_TURN chunks the loop gets a turn anyway, so timers, signals and
-        // V8's own tasks (garbage collection, freeing array buffers) are not held off. A FIFO, a
-        // device or a followed file is read asynchronously, one chunk ahead.
+        // A regular file read to its end (not followed) is read synchronously while it comes
+        // from the page cache: such a read is a copy of tens of microseconds, while an
+        // asynchronous one costs a turn of the event loop per chunk (about 6 % of the reference
+        // job at 20M lines, even with the read-ahead). Every SYNC_TURN chunks the loop gets a turn
+        // anyway, so timers, signals and V8's own tasks (garbage collection, freeing array
+        // buffers) are not held off. A read that took longer than SLOW_READ_MS went to the disk:
+        // from there on the file is read asynchronously, one chunk ahead, so that reading
+        // overlaps the work, as for a FIFO, a device or a followed file.
         if (!follow && regular) {
           for (let turn = 0; ; turn++) {
             if (turn % SYNC_TURN === SYNC_TURN - 1) await new Promise<void>(resolve => { setImmediate(resolve) })
             if (aborted()) return
             const buf = newChunk()
             let bytesRead: number
+            const t0 = performance.now()
             try {
               bytesRead = readSync(fh.fd, buf, 0, chunkBytes, position)
             } catch (err) {
               throw new SourceError('ERR_SOURCE_READ', `cannot read ${path}: ${(err as Error).message}`, { cause: err, path })
             }
+            const slow = performance.now() - t0 > SLOW_READ_MS
             if (bytesRead === 0) return
             position += bytesRead
             yield bytesRead === chunkBytes ? buf : buf.subarray(0, bytesRead)
+            if (slow) break
           }
         }
         for (;;) {
@@ -186,6 +191,8 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
 
 /** Chunks read synchronously between two turns of the event loop (2 MiB at the default size). */
 const SYNC_TURN = 8
+/** A synchronous read slower than this came from the disk, not the page cache (25-60 µs per 256 KiB). */
+const SLOW_READ_MS = 2
 
 function openError (path: string, err: unknown): SourceError {
   const code = (err as NodeJS.ErrnoException).code
