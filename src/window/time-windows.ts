@@ -285,7 +285,14 @@ class TimeWindows implements Engine {
     const lru = this.#lru
     while (slots.length > 0 && slots[0]!.end <= wm) {
       const slot = slots.shift()!
-      for (const st of slot.states.values()) { lru.removed(st); out.add(st, slot.start, slot.end, false) }
+      // (Index loops, here and in #recycle: a generator per window cost 40 ms on 20M lines.)
+      const { list, end } = slot.states
+      for (let j = 0; j < end; j++) {
+        const st = list[j]
+        if (st === null || st === undefined) continue
+        lru.removed(st)
+        out.add(st, slot.start, slot.end, false)
+      }
       this.#open -= slot.states.size
       if (slot === this.#cur) { this.#cur = undefined; this.#curStart = this.#curEnd = NaN }
       if (this.#late === 'update') this.#keep(slot)
@@ -302,7 +309,8 @@ class TimeWindows implements Engine {
   #recycle (slot: Slot): void {
     const spare = this.#spare
     // Stale states must not keep the closed window alive (it would be promoted to old space).
-    for (const st of slot.states.values()) st.slot = undefined
+    const { list, end } = slot.states
+    for (let j = 0; j < end; j++) { const st = list[j]; if (st !== null && st !== undefined) st.slot = undefined }
     if (spare.length >= SPARE) return
     let held = slot.states.map.size
     for (const s of this.#slots) held += s.states.map.size - s.states.size
