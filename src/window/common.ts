@@ -173,7 +173,7 @@ export class KeyState implements LruNode {
   pos = 0
   constructor (public keys: unknown[], public mapKey: unknown, public accs: FieldAccumulator[]) {}
 
-  /** Makes a closed window's state (taken from a pool) the fresh state of another window and key. */
+  /** Makes a closed window's state (a stale one, see SlotStates) the fresh state of a window and key. */
   reuse (keys: unknown[], mapKey: unknown): this {
     this.keys = keys
     this.mapKey = mapKey
@@ -237,12 +237,7 @@ export class SlotStates {
     if (this.end > 64 && this.end > 2 * this.size) this.#compact()
   }
 
-  /** Calls `fn` with each live state, in order of arrival. */
-  forEach (fn: (st: KeyState) => void): void {
-    const list = this.list
-    for (let j = 0; j < this.end; j++) { const st = list[j]; if (st !== null && st !== undefined) fn(st) }
-  }
-
+  /** The live states, in order of arrival (hot loops walk `list[0..end)` themselves). */
   * values (): Generator<KeyState> {
     const list = this.list
     for (let j = 0; j < this.end; j++) { const st = list[j]; if (st !== null && st !== undefined) yield st }
