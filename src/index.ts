@@ -40,7 +40,7 @@ export { QuantileSketch, type QuantileSketchOptions } from './window/sketch.js'
 export { systemClock, ManualClock, type Clock } from './window/clock.js'
 export { parseDuration } from './window/duration.js'
 
-export { toJsonLines, toCsv, type ToCsvOptions, type FormatStage, type BytesFormatStage, type TextFormatStage, type FormatStats } from './sinks/format.js'
+export { toJsonLines, toCsv, type ToJsonLinesOptions, type ToCsvOptions, type FormatStage, type BytesFormatStage, type TextFormatStage, type FormatStats } from './sinks/format.js'
 export { writeTo, type WriteResult } from './sinks/write.js'
 export { deadLetter, deadLetterLine, type DeadLetter } from './sinks/dead-letter.js'
 export { wholeLines, type WholeLinesSource } from './sources/whole-lines.js'

@@ -297,7 +297,7 @@ export function buildPipeline (options: PipelineOptions, extra: { stages?: Pipel
   if (filterStage !== undefined) stages.push(filterStage)
   let windowStage: BuiltPipeline['window']
   if (o.window !== undefined || o.session !== undefined) {
-    windowStage = windowFor(o, extra.onLate)
+    windowStage = windowFor(o, extra.onLate, reuse)
     stages.push(windowStage)
   } else {
     for (const [flag, v] of [['--time', o.time], ['--key', o.key], ['--agg', o.agg], ['--max-keys', o.maxKeys], ['--slide', o.slide],
@@ -314,7 +314,7 @@ export function buildPipeline (options: PipelineOptions, extra: { stages?: Pipel
   }
   const outputFormat = o.outputFormat ?? 'jsonl'
   if (outputFormat !== 'jsonl' && outputFormat !== 'csv') throw new ConfigError(`unknown output format "${String(outputFormat)}" (use jsonl or csv)`)
-  const formatter = outputFormat === 'csv' ? toCsv() : toJsonLines()
+  const formatter = outputFormat === 'csv' ? toCsv() : toJsonLines({ reuse })
   return { framer, parser, filter: filterStage, window: windowStage, stages, formatter }
 }
 
@@ -328,10 +328,10 @@ async function * disowning (batches: AsyncIterable<RecordBatch | SensorRecord[]>
 }
 
 // The window stage of the options: tumbling (by time or count), sliding (`slide`) or session.
-function windowFor (o: PipelineOptions, onLate: ((r: SensorRecord) => void) | undefined): WindowStage {
+function windowFor (o: PipelineOptions, onLate: ((r: SensorRecord) => void) | undefined, reuse: boolean): WindowStage {
   if (o.window !== undefined && o.session !== undefined) throw new ConfigError('--window and --session are two kinds of window: give one')
   if (o.session !== undefined && o.slide !== undefined) throw new ConfigError('--slide goes with --window DURATION, not --session')
-  const common = { key: o.key, aggregates: o.agg ?? 'count', value: o.value ?? defaultValueField(o), maxKeys: o.maxKeys, markPartial: o.markPartial }
+  const common = { key: o.key, aggregates: o.agg ?? 'count', value: o.value ?? defaultValueField(o), maxKeys: o.maxKeys, markPartial: o.markPartial, reuse }
   if (o.window !== undefined && /^[0-9]+$/.test(o.window)) {
     for (const [flag, v] of [['--slide', o.slide], ['--allowed-lateness', o.allowedLateness], ['--late', o.late], ['--late-output', o.lateOutput], ['--idle-timeout', o.idleTimeout]] as const) {
       if (v !== undefined) throw new ConfigError(`${flag} applies to windows by time, not to a count window (--window ${o.window})`)

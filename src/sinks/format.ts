@@ -16,6 +16,16 @@ export type BytesFormatStage = Stage<RecordBatch | SensorRecord[], Uint8Array> &
 /** A formatter that yields text. */
 export type TextFormatStage = Stage<RecordBatch | SensorRecord[], string> & { readonly stats: FormatStats }
 
+export interface ToJsonLinesOptions {
+  /**
+   * Fill an output buffer again once its consumer hands it back (`writeTo` does, after writing
+   * it to a file or a file descriptor), instead of a fresh buffer per batch. Only for output
+   * written by {@link writeTo} directly: a buffer kept anywhere else could be overwritten. At
+   * most 2 buffers wait for reuse. Default false.
+   */
+  reuse?: boolean
+}
+
 /**
  * Formats each batch of records as JSON lines: one UTF-8 `Buffer` per batch, one record per line
  * as `JSON.stringify` would write it (a columnar batch is written straight from its columns,
@@ -27,10 +37,12 @@ export type TextFormatStage = Stage<RecordBatch | SensorRecord[], string> & { re
  * await writeTo(process.stdout)(pipe(readings, toJsonLines()))
  * ```
  */
-export function toJsonLines (): BytesFormatStage {
+export function toJsonLines (options: ToJsonLinesOptions = {}): BytesFormatStage {
+  const reuse = options.reuse ?? false
+  if (typeof reuse !== 'boolean') throw new TypeError('"reuse" must be a boolean')
   const stats: FormatStats = { records: 0 }
   async function * toJsonLinesStage (batches: AsyncIterable<RecordBatch | SensorRecord[]>): AsyncGenerator<Buffer> {
-    const out = new JsonBytes()
+    const out = new JsonBytes(64 * 1024, reuse)
     for await (const input of batches) {
       const batch = asRecordBatch(input)
       const n = batch.length

@@ -1,3 +1,5 @@
+import { lendChunk, Pool } from '../batch/owned.js'
+
 const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000]
 const CTRL = 32
 // Below this, an integer is a small integer in V8 (passed to a call without a box).
@@ -12,13 +14,27 @@ const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) 
  * number-to-string conversion for integers and short decimals), ASCII keys byte by byte, and
  * anything else through `JSON.stringify`. Holds one buffer, grown by doubling; `take()` hands it
  * over and starts a new one, so the caller may keep what it took.
+ *
+ * With `lend`, each buffer taken is lent (see `lendChunk`): once its consumer hands it back
+ * (`returnChunk`, as `writeTo` does after writing it), it is filled again, so a steady output
+ * goes through two or three buffers instead of a fresh one per batch.
  */
 export class JsonBytes {
   #buf: Buffer
   #p = 0
+  readonly #spare: Pool<Buffer> | undefined
 
-  constructor (capacity = 64 * 1024) {
-    this.#buf = Buffer.allocUnsafe(capacity)
+  constructor (capacity = 64 * 1024, lend = false) {
+    this.#spare = lend ? new Pool<Buffer>(2) : undefined
+    this.#buf = this.#alloc(capacity)
+  }
+
+  // A lent buffer must own its memory (returnChunk finds it by its ArrayBuffer), and is made a
+  // power of two long, so that one handed back fits the next batches though their sizes vary
+  // (sized to each batch, most were a little short, and the misses left malloc's heap
+  // fragmented: 15 MiB of it on sliding windows).
+  #alloc (n: number): Buffer {
+    return this.#spare !== undefined ? Buffer.allocUnsafeSlow(2 ** Math.ceil(Math.log2(n))) : Buffer.allocUnsafe(n)
   }
 
   /** Bytes written since the last take. */
@@ -26,7 +42,7 @@ export class JsonBytes {
 
   #ensure (n: number): void {
     if (this.#p + n <= this.#buf.length) return
-    const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#p + n))
+    const next = this.#alloc(Math.max(this.#buf.length * 2, this.#p + n))
     this.#buf.copy(next, 0, 0, this.#p)
     this.#buf = next
   }
@@ -222,8 +238,16 @@ export class JsonBytes {
 
   /** The bytes written so far; the writer starts afresh. */
   take (): Buffer {
-    const out = this.#buf.subarray(0, this.#p)
-    this.#buf = Buffer.allocUnsafe(Math.max(1024, Math.min(1 << 20, this.#p + (this.#p >> 2))))
+    const buf = this.#buf
+    const out = buf.subarray(0, this.#p)
+    const want = Math.max(1024, Math.min(1 << 20, this.#p + (this.#p >> 2)))
+    const spare = this.#spare
+    if (spare !== undefined) {
+      lendChunk(buf, () => { spare.give(buf) })
+      this.#buf = spare.take(b => b.length >= want) ?? this.#alloc(want)
+    } else {
+      this.#buf = Buffer.allocUnsafe(want)
+    }
     this.#p = 0
     return out
   }

@@ -1,5 +1,8 @@
+import { WriteStream } from 'node:fs'
 import { open } from 'node:fs/promises'
+import { Socket } from 'node:net'
 import type { Writable } from 'node:stream'
+import { returnChunk } from '../batch/owned.js'
 import { SinkError } from '../errors.js'
 
 export interface WriteResult {
@@ -15,6 +18,11 @@ export interface WriteResult {
  * held). When the reader of a pipe goes away (EPIPE) it stops pulling, which ends the pipeline,
  * and resolves with `closed: true`. A path is created or truncated, and closed at the end.
  * Other write errors reject with a {@link SinkError}.
+ *
+ * Once a chunk is written to a file (a path, an `fs.WriteStream`, `process.stdout` or
+ * `process.stderr`) or a socket, it is handed back to whoever lent it (`returnChunk`: a reusing
+ * `toJsonLines` or `fromFile`); a chunk written to any other stream is not, since the stream
+ * may pass the same Buffer on (a `PassThrough` does).
  *
  * @example
  * ```ts
@@ -44,6 +52,7 @@ async function writeFile (path: string, chunks: AsyncIterable<string | Uint8Arra
       try {
         const { bytesWritten } = typeof chunk === 'string' ? await fh.write(chunk) : await fh.write(chunk)
         bytes += bytesWritten
+        if (typeof chunk !== 'string') returnChunk(chunk)
       } catch (err) {
         throw new SinkError('ERR_SINK_WRITE', `cannot write ${path}: ${describeErr(err)}`, { cause: err })
       }
@@ -62,11 +71,25 @@ async function writeStream (stream: Writable, chunks: AsyncIterable<string | Uin
   const onDrain = (): void => { wake?.() }
   stream.on('error', onError)
   stream.on('drain', onDrain)
+  // Streams that write to a file descriptor are done with a chunk when its write calls back.
+  const handsBack = stream === process.stdout || stream === process.stderr || stream instanceof WriteStream || stream instanceof Socket
   const isClosed = (err: Error | undefined): boolean => (err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' || (err as NodeJS.ErrnoException | undefined)?.code === 'ERR_STREAM_DESTROYED'
   try {
     for await (const chunk of chunks) {
       if (failure !== undefined) break
-      const ok = stream.write(chunk)
+      let ok: boolean
+      if (handsBack && typeof chunk !== 'string') {
+        // Handed back once: as soon as write() returns when nothing is left buffered (a file is
+        // written synchronously, a pipe with room too), else when the write calls back. (Its
+        // callback comes only after the pipeline's chain of promises next settles, which, with
+        // a file read synchronously, is batches later.)
+        let back = false
+        const handBack = (): void => { if (!back) { back = true; returnChunk(chunk) } }
+        ok = stream.write(chunk, handBack)
+        if (stream.writableLength === 0) handBack()
+      } else {
+        ok = stream.write(chunk)
+      }
       bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length
       if (!ok && failure === undefined) {
         await new Promise<void>(resolve => { wake = resolve })

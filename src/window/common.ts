@@ -1,6 +1,7 @@
 // What every window stage shares: option checking, per-key state, the columnar results, reading
 // keys from a batch, and the loop that feeds batches in and, with an idle timeout, lets the wall
 // clock close windows while the source is quiet.
+import { Pool } from '../batch/owned.js'
 import { flat } from '../batch/intern.js'
 import { asRecordBatch, type ColumnData, type DictColumn, type FieldReader, RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord, Stage } from '../types.js'
@@ -58,6 +59,12 @@ export interface WindowOptions {
   markPartial?: boolean
   /** Relative accuracy of the percentile sketch (`pNN` aggregates). Default 0.01. */
   relativeAccuracy?: number
+  /**
+   * Fill the number columns of released result batches again instead of allocating per batch
+   * (at most 2 sets wait). Then a result batch must not be read after its consumer released it
+   * (see `Owned`; `toJsonLines` releases each batch once written). Default false.
+   */
+  reuse?: boolean
 }
 
 /** Options of the event-time window stages (tumbling by time, sliding, session). */
@@ -103,6 +110,7 @@ export interface WindowSpec {
   needs: AccumulatorNeeds[]
   maxKeys: number
   markPartial: boolean
+  reuse: boolean
 }
 
 /** Checks the options every window stage takes (TypeErrors name the option). */
@@ -116,9 +124,10 @@ export function windowSpec (options: WindowOptions): WindowSpec {
   const reserved = ['window', 'end', 'partial', 'revision']
   for (const a of aggs) if (keyFields.includes(a.as) || reserved.includes(a.as)) throw new TypeError(`"aggregates": output name "${a.as}" clashes with a key or window field`)
   if (options.markPartial !== undefined && typeof options.markPartial !== 'boolean') throw new TypeError('"markPartial" must be true or false')
+  if (options.reuse !== undefined && typeof options.reuse !== 'boolean') throw new TypeError('"reuse" must be true or false')
   const ra = options.relativeAccuracy
   if (ra !== undefined && (typeof ra !== 'number' || !(ra > 0 && ra < 1))) throw new TypeError(`"relativeAccuracy" must be a number between 0 and 1, got ${String(ra)}`)
-  return { keyFields, aggs, fields, accIndex, needs: accumulatorNeeds(aggs, fields, ra), maxKeys, markPartial: options.markPartial === true }
+  return { keyFields, aggs, fields, accIndex, needs: accumulatorNeeds(aggs, fields, ra), maxKeys, markPartial: options.markPartial === true, reuse: options.reuse === true }
 }
 
 /** The checked form of {@link EventTimeOptions}. */
@@ -282,12 +291,20 @@ export class ResultLayout {
       ...(spec.markPartial ? ['partial'] : []), ...(revision ? ['revision'] : [])]
     this.numeric = [...(hasEnd ? [true, true] : [true]), ...spec.keyFields.map(() => false),
       ...spec.aggs.map(a => NUMERIC.has(a.fn) || a.fn.startsWith('p')), ...(spec.markPartial ? [false] : []), ...(revision ? [false] : [])]
+    this.f64 = spec.reuse ? this.numeric.map(() => new Pool<Float64Array>(2)) : undefined
   }
 
   /** Results per batch lately: the columns of the next batch are made this long up front. */
   capacity = 0
   /** Number columns handed back by the last batch (its values went out as Float64Arrays), to fill again. */
   readonly spare: Array<unknown[] | undefined> = []
+  /**
+   * With `reuse`: the Float64Arrays of released result batches, per column. Without it, a result
+   * batch's arrays (tens of KB per batch) are garbage once written, and V8 frees such memory only
+   * at its next collection, which the rest of a columnar pipeline, allocating little on the heap,
+   * makes rare: sliding windows held 15-20 MiB of them.
+   */
+  readonly f64: Array<Pool<Float64Array>> | undefined
 
   results (): Results { return new Results(this) }
 }
@@ -370,10 +387,20 @@ export class Results {
     // A number column without nulls goes out unboxed (a Float64Array, as parsed columns do), and
     // its array is kept for the next batch; the rest go out as they are.
     const out: ColumnData[] = new Array(cols.length)
+    const pools = layout.f64
+    const lent: Float64Array[] = []
     for (let j = 0; j < cols.length; j++) {
       const col = cols[j]!
       if (numeric[j]! && allNumbers(col, n)) {
-        const f = new Float64Array(n)
+        let f: Float64Array
+        if (pools !== undefined) {
+          // (With some headroom, so that a slightly longer batch can use it next time.)
+          const whole = pools[j]!.take(a => a.length >= n) ?? new Float64Array(n + (n >> 3))
+          lent.push(whole)
+          f = whole.length === n ? whole : whole.subarray(0, n)
+        } else {
+          f = new Float64Array(n)
+        }
         for (let k = 0; k < n; k++) f[k] = col[k] as number
         out[j] = f
         layout.spare[j] = col
@@ -382,7 +409,10 @@ export class Results {
         out[j] = col
       }
     }
-    return RecordBatch.fromColumns(layout.names, out, n)
+    if (pools === undefined || lent.length === 0) return RecordBatch.fromColumns(layout.names, out, n)
+    const numericCols: number[] = []
+    for (let j = 0; j < cols.length; j++) if (out[j] instanceof Float64Array) numericCols.push(j)
+    return RecordBatch.fromColumns(layout.names, out, n, () => { for (let q = 0; q < lent.length; q++) pools[numericCols[q]!]!.give(lent[q]!) })
   }
 }
 

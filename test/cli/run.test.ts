@@ -1,7 +1,7 @@
 // `sensorpipe run` end to end: the built CLI on small hand-made inputs, with exact expected output.
 import { readFile, writeFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assertBuilt, jsonLines, REFERENCE_FLAGS, runCli, sorted, STACK_FRAME, stderrLines, tempDir } from './helpers.js'
+import { assertBuilt, jsonLines, REFERENCE_FLAGS, runCli, runShell, sorted, STACK_FRAME, stderrLines, tempDir } from './helpers.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>
 beforeAll(async () => {
@@ -178,6 +178,21 @@ describe('windows', () => {
 describe('output', () => {
   const CSV = '1000,a,1.5\n1200,b,2\n1400,a,2.5\n2100,a,"x,y"\n'
   const COLUMNS = ['--columns', 'ts:time,sensor:string,value:float']
+
+  // The CLI fills its output buffers again once written (toJsonLines reuse): to a pipe whose
+  // reader is slow, a write is queued, and its buffer must not be reused before it is written.
+  it('writes the same bytes to a slow pipe as to a file (output buffers are reused only once written)', async () => {
+    const input = tmp.file('many.csv')
+    await writeFile(input, Array.from({ length: 100_000 }, (_, i) => `${1_700_000_000_000 + i},dev-${i % 7},${(i % 500) / 10}\n`).join(''))
+    const args = ['run', '--file', input, ...COLUMNS, '--where', 'value > 1']
+    const file = await runCli([...args, '--output', tmp.file('many.jsonl')])
+    expect(file.code).toBe(0)
+    const piped = await runShell('out="$1"; shift; node dist/cli.js "$@" | (sleep 0.3; cat) > "$out"', [tmp.file('slow.jsonl'), ...args])
+    expect(piped.code).toBe(0)
+    const expected = await readFile(tmp.file('many.jsonl'), 'utf8')
+    expect(expected.split('\n').length - 1).toBe(97_800) // value > 1: 489 of every 500
+    expect(await readFile(tmp.file('slow.jsonl'), 'utf8')).toBe(expected)
+  })
 
   it('--output-format csv writes a header line and one line per record', async () => {
     const r = await runCli(['run', ...COLUMNS, '--key', 'sensor', '--window', '1s', '--agg', 'count,max', '--output-format', 'csv'], { input: CSV })
