@@ -49,6 +49,9 @@ export function session (options: SessionOptions): WindowStage {
   return Object.assign(sessionStage, { stats })
 }
 
+/** Most closed sessions kept for reuse. */
+const POOL = 4096
+
 class Session extends KeyState {
   /** First and last event time. */
   start = 0
@@ -72,8 +75,17 @@ class Sessions implements Engine {
   readonly #timeField: string
   readonly #unit: TimeUnit
   readonly #stats: WindowStats
-  /** Each key's open sessions, by start. */
+  /**
+   * Each key's open sessions, by start. A key whose last session closed keeps its (empty) list
+   * until empty lists outnumber the others (and 1,024): deleting and adding the key again for
+   * each session would give this long-lived Map a new hash table in V8's old space every few
+   * sessions (see SlotStates in common.ts).
+   */
   readonly #byKey = new Map<unknown, Session[]>()
+  #emptyLists = 0
+  /** Closed sessions with plain accumulators, reused for new ones (at most POOL). */
+  readonly #pool: Session[] = []
+  readonly #poolable: boolean
   /** Every open session, a min-heap on heapKey: the next to close is on top. */
   readonly #heap: Session[] = []
   readonly #lru: Recency<Session>
@@ -100,6 +112,7 @@ class Sessions implements Engine {
     this.#unit = time.time.kind === 'field' ? time.time.unit : 'ms'
     this.#stats = stats
     this.#lru = new Recency<Session>(() => this.#heap)
+    this.#poolable = newAccumulators(spec.needs).every(a => a.plain)
   }
 
   nextClose (): number {
@@ -116,9 +129,15 @@ class Sessions implements Engine {
     this.#closeDue(out)
   }
 
+  // The open sessions at the end, in order of start (a key's empty list keeps its place in the
+  // Map, so the Map's order is not the order in which keys last opened a session).
   flush (out: Results): void {
-    for (const sessions of this.#byKey.values()) for (const s of sessions) out.add(s, s.start, s.last + this.#gap, true)
+    const open: Session[] = []
+    for (const sessions of this.#byKey.values()) for (const s of sessions) open.push(s)
+    open.sort((a, b) => a.start - b.start)
+    for (const s of open) out.add(s, s.start, s.last + this.#gap, true)
     this.#byKey.clear()
+    this.#emptyLists = 0
     this.#heap.length = 0
     this.#lru.relax(0, this.#maxKeys)
   }
@@ -140,7 +159,7 @@ class Sessions implements Engine {
       if (t + gap <= this.#watermark()) { this.#handleLate(batch, i, t, keys, nums, readers, out); continue }
       const k = keys.key(i)
       let sessions = this.#byKey.get(k)
-      if (sessions === undefined) { sessions = []; this.#byKey.set(k, sessions) }
+      if (sessions === undefined) { sessions = []; this.#byKey.set(k, sessions); this.#emptyLists++ }
       // The sessions the record's own [t, t + gap) overlaps: it joins the first and bridges the rest into it.
       let target: Session | undefined
       for (let j = 0; j < sessions.length; j++) {
@@ -153,13 +172,15 @@ class Sessions implements Engine {
       if (target === undefined) {
         if (this.#heap.length >= this.#maxKeys) {
           this.#evictOldest(out)
-          // The eviction may have emptied and dropped this key's list.
-          if (!this.#byKey.has(k)) this.#byKey.set(k, sessions)
+          // A sweep of empty lists in the eviction may have dropped this key's.
+          if (this.#byKey.get(k) !== sessions) { this.#byKey.set(k, sessions); this.#emptyLists++ }
         }
-        target = new Session(keys.values(i), k, newAccumulators(this.#needs))
+        const pooled = this.#pool.pop()
+        target = pooled !== undefined ? pooled.reuse(keys.values(i), k) : new Session(keys.values(i), k, newAccumulators(this.#needs))
         target.start = target.last = t
         let j = sessions.length
         while (j > 0 && sessions[j - 1]!.start > t) j--
+        if (j === 0 && sessions.length === 0) this.#emptyLists--
         sessions.splice(j, 0, target)
         this.#push(target, t + gap)
         this.#lru.added(target)
@@ -210,7 +231,15 @@ class Sessions implements Engine {
   #unlist (s: Session): void {
     const sessions = this.#byKey.get(s.mapKey)!
     sessions.splice(sessions.indexOf(s), 1)
-    if (sessions.length === 0) this.#byKey.delete(s.mapKey)
+    if (sessions.length === 0 && ++this.#emptyLists > 1024 && this.#emptyLists * 2 > this.#byKey.size) {
+      for (const [k, l] of this.#byKey) if (l.length === 0) this.#byKey.delete(k)
+      this.#emptyLists = 0
+    }
+  }
+
+  // A closed session's results are copied out: with plain accumulators it makes the next one.
+  #recycle (s: Session): void {
+    if (this.#poolable && this.#pool.length < POOL) this.#pool.push(s)
   }
 
   #closeDue (out: Results): void {
@@ -227,6 +256,7 @@ class Sessions implements Engine {
       this.#unlist(s)
       out.add(s, s.start, end, false)
       if (this.#late === 'update') this.#keep(s)
+      else this.#recycle(s)
     }
     this.#lru.relax(heap.length, this.#maxKeys)
   }

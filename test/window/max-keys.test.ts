@@ -84,6 +84,18 @@ describe('a flood of a million distinct keys', () => {
     expect(peak - atBound, samples.map(([i, h]) => `${i}: ${(h / MiB).toFixed(1)} MiB`).join(', ')).toBeLessThan(16 * MiB)
   }, 120_000)
 
+  it('session: a key whose sessions all closed is forgotten in time (a million keys, each one short session)', async () => {
+    // A closed key keeps its empty list for a while (so that a steady set of keys changes no
+    // Map); past 1,024 such lists, when they are half the keys, they are swept.
+    const stage = session({ gap: '1ms', time: 'ts', key: 'id', maxKeys: 20_000 })
+    const { samples, counted } = await flood(stage, 1_000_000)
+    expect(counted).toBe(1_000_000)
+    expect(stage.stats.earlyFlushes).toBe(0)
+    const atStart = samples.find(([i]) => i >= 100_000)![1]
+    const peak = Math.max(...samples.filter(([i]) => i >= 100_000).map(([, h]) => h))
+    expect(peak - atStart, samples.map(([i, h]) => `${i}: ${(h / MiB).toFixed(1)} MiB`).join(', ')).toBeLessThan(16 * MiB)
+  }, 120_000)
+
   it('session: the same bound holds', async () => {
     const stage = session({ gap: '1h', time: 'ts', key: 'id', maxKeys: 20_000 })
     const { samples, counted } = await flood(stage, 1_000_000)

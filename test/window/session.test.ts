@@ -67,6 +67,21 @@ describe('session()', () => {
     expect(stage.stats).toMatchObject({ earlyFlushes: 1, partial: 3 })
   })
 
+  it('flushes the sessions still open at the end in order of start, and reuses closed sessions fresh', async () => {
+    const recs = [
+      { ts: 0, k: 'a', v: 1 }, { ts: 10, k: 'b', v: 2 }, // closed by ts 200: a [0, 50), b [10, 60)
+      { ts: 200, k: 'b', v: 3 }, { ts: 210, k: 'a', v: 4 }, { ts: 205, k: 'c', v: 5 } // open at the end
+    ]
+    const { out } = await sessions([recs], { gap: 50, time: 'ts', key: 'k', aggregates: 'count,sum,min,max', value: 'v', allowedLateness: 20 })
+    expect(out).toEqual([
+      { window: 0, end: 50, k: 'a', count: 1, sum: 1, min: 1, max: 1 },
+      { window: 10, end: 60, k: 'b', count: 1, sum: 2, min: 2, max: 2 },
+      { window: 200, end: 250, k: 'b', count: 1, sum: 3, min: 3, max: 3 },
+      { window: 205, end: 255, k: 'c', count: 1, sum: 5, min: 5, max: 5 },
+      { window: 210, end: 260, k: 'a', count: 1, sum: 4, min: 4, max: 4 }
+    ])
+  })
+
   it('equals sessions cut from the sorted times of each key, on random in-order input (property)', async () => {
     const rec = fc.record({ dt: fc.integer({ min: 0, max: 60 }), k: fc.constantFrom('a', 'b', 'c'), v: fc.integer({ min: -100, max: 100 }) })
     await fc.assert(fc.asyncProperty(fc.array(rec, { maxLength: 80 }), fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 80 }), async (raw, gap, batch, maxKeys) => {
