@@ -63,11 +63,11 @@ describe('window options of a run', () => {
     ])
     const sessions = await run({ session: '1s', allowedLateness: '2s', agg: 'count', markPartial: true })
     // a: 1900 bridges the sessions of 1000 and 2200; 3500 is more than the gap after 2200. The
-    // watermark ends at 1500, so every session is flushed at the end, partial.
+    // watermark ends at 1500, so every session is flushed at the end, partial, in order of start.
     expect(sessions.out).toEqual([
       { window: 1000, end: 3200, sensor: 'a', count: 3, partial: true },
-      { window: 3500, end: 4500, sensor: 'a', count: 1, partial: true },
-      { window: 1100, end: 2500, sensor: 'b', count: 2, partial: true }
+      { window: 1100, end: 2500, sensor: 'b', count: 2, partial: true },
+      { window: 3500, end: 4500, sensor: 'a', count: 1, partial: true }
     ])
   })
 
