@@ -52,6 +52,26 @@ describe('toJsonLines({ reuse: true }) with writeTo', () => {
     expect((await readFile(path, 'utf8')) === await expected()).toBe(true)
   })
 
+  it('keeps the longest buffers handed back: output that outgrows the first buffers still reuses', async () => {
+    // Lines of exactly 29 bytes: 5 batches of about 200 KB (buffers of 256 KiB), then 40 of about
+    // 216 KB, which need 512 KiB. A pool that kept the first two 256 KiB buffers would miss on
+    // every later batch.
+    const sized = (rows: number, b: number): RecordBatch => {
+      const ts = new Float64Array(rows)
+      const v = new Float64Array(rows)
+      for (let i = 0; i < rows; i++) { ts[i] = 1_700_000_000_000 + b * 10_000 + i; v[i] = 100 + (i % 800) }
+      return RecordBatch.fromColumns(['ts', 'v'], [ts, v], rows)
+    }
+    const input = (): RecordBatch[] => Array.from({ length: 45 }, (_, b) => sized(b < 5 ? 6_897 : 7_448, b))
+    const path = dir.file('growing.jsonl')
+    const seen = new Set<ArrayBufferLike>()
+    await writeTo(path)(noting(toJsonLines({ reuse: true })(fromItems(input())), seen))
+    const text = await readFile(path, 'utf8')
+    expect(text.length).toBe(29 * (5 * 6_897 + 40 * 7_448))
+    expect(text === Buffer.concat(await collect(toJsonLines()(fromItems(input())))).toString()).toBe(true)
+    expect(seen.size).toBeLessThanOrEqual(6)
+  })
+
   it('hands nothing back to a stream that may pass the same Buffer on (a PassThrough): every batch its own buffer, intact', async () => {
     const pass = new PassThrough({ highWaterMark: 1 << 30 })
     const seen = new Set<ArrayBufferLike>()
