@@ -78,11 +78,13 @@ export abstract class Owned {
 /**
  * A bounded free list of storage for a stage's batches: `take` returns a stored item that
  * `fits`, or undefined (the stage allocates); `give` keeps at most `max` items and drops the rest
- * to the garbage collector.
+ * to the garbage collector. With `sizeOf`, a full pool keeps the largest items: an item given back
+ * replaces the smallest stored one when larger (otherwise a pool full of items a little too small
+ * for batches that grew would make every later batch allocate).
  */
 export class Pool<T> {
   readonly #free: T[] = []
-  constructor (readonly max = 4) {}
+  constructor (readonly max = 4, readonly sizeOf?: (item: T) => number) {}
 
   take (fits: (item: T) => boolean): T | undefined {
     const free = this.#free
@@ -98,7 +100,13 @@ export class Pool<T> {
   }
 
   give (item: T): void {
-    if (this.#free.length < this.max) this.#free.push(item)
+    const free = this.#free
+    if (free.length < this.max) { free.push(item); return }
+    const size = this.sizeOf
+    if (size === undefined) return
+    let k = 0
+    for (let j = 1; j < free.length; j++) if (size(free[j]!) < size(free[k]!)) k = j
+    if (size(free[k]!) < size(item)) free[k] = item
   }
 
   /** Items stored. */

@@ -88,9 +88,9 @@ export function lines (options: LinesOptions = {}): LinesStage {
     let bomPending: Buffer | undefined
     let started = false
     // Line offsets of the batch being built, and the pairs that released batches handed back.
-    const offsets = new Pool<[Int32Array<ArrayBuffer>, Int32Array<ArrayBuffer>]>(OFFSET_POOL)
+    const offsets = new Pool<[Int32Array<ArrayBuffer>, Int32Array<ArrayBuffer>]>(OFFSET_POOL, p => p[0].length)
     // With reuse, the buffers that join a carried line to a chunk's lines, and the one in use.
-    const segs = new Pool<Buffer>(OFFSET_POOL)
+    const segs = new Pool<Buffer>(OFFSET_POOL, b => b.length)
     let segOwner: Buffer | undefined
     let starts = new Int32Array(1024)
     let ends = new Int32Array(1024)

@@ -107,7 +107,7 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
     let typedOnly = false
     const interner = new StringInterner()
     // Column arrays of released batches (typed columns only), at most COLUMN_POOL sets.
-    const columnPool = new Pool<ColumnData[]>(COLUMN_POOL)
+    const columnPool = new Pool<ColumnData[]>(COLUMN_POOL, d => (d[0] as Float64Array | Int32Array).length)
     const setColumns = (cols: Column[]): void => {
       columns = cols
       names = cols.map(c => c.name)

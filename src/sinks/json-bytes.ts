@@ -1,4 +1,4 @@
-import { lendChunk } from '../batch/owned.js'
+import { lendChunk, Pool } from '../batch/owned.js'
 
 const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000]
 const CTRL = 32
@@ -8,27 +8,6 @@ const SMI = 1073741824
 const SCRATCH = new Float64Array(1)
 // "00" to "99" as ASCII byte pairs.
 const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)))
-
-const SPARE = 2
-
-// Keeps `buf` among the spare buffers: if they are full, in place of the shortest, when longer.
-function giveBack (spare: Buffer[], buf: Buffer): void {
-  if (spare.length < SPARE) { spare.push(buf); return }
-  let k = 0
-  for (let j = 1; j < spare.length; j++) if (spare[j]!.length < spare[k]!.length) k = j
-  if (spare[k]!.length < buf.length) spare[k] = buf
-}
-
-// The shortest spare buffer of at least `want` bytes, taken out; undefined when none is.
-function takeFit (spare: Buffer[], want: number): Buffer | undefined {
-  let k = -1
-  for (let j = 0; j < spare.length; j++) if (spare[j]!.length >= want && (k < 0 || spare[j]!.length < spare[k]!.length)) k = j
-  if (k < 0) return undefined
-  const buf = spare[k]!
-  spare[k] = spare[spare.length - 1]!
-  spare.pop()
-  return buf
-}
 
 /**
  * Builds JSON text as UTF-8 bytes in a growable buffer: numbers are written digit by digit (no
@@ -43,12 +22,12 @@ function takeFit (spare: Buffer[], want: number): Buffer | undefined {
 export class JsonBytes {
   #buf: Buffer
   #p = 0
-  // With `lend`: at most SPARE buffers handed back, the largest kept (a pool full of buffers a
+  // With `lend`: at most 2 buffers handed back, the longest kept (a pool full of buffers a
   // little too short would turn every batch into a miss).
-  readonly #spare: Buffer[] | undefined
+  readonly #spare: Pool<Buffer> | undefined
 
   constructor (capacity = 64 * 1024, lend = false) {
-    this.#spare = lend ? [] : undefined
+    this.#spare = lend ? new Pool<Buffer>(2, b => b.length) : undefined
     this.#buf = this.#alloc(capacity)
   }
 
@@ -266,8 +245,8 @@ export class JsonBytes {
     const want = Math.max(1024, Math.min(1 << 20, this.#p + (this.#p >> 2)))
     const spare = this.#spare
     if (spare !== undefined) {
-      lendChunk(buf, () => { giveBack(spare, buf) })
-      this.#buf = takeFit(spare, want) ?? this.#alloc(want)
+      lendChunk(buf, () => { spare.give(buf) })
+      this.#buf = spare.take(b => b.length >= want) ?? this.#alloc(want)
     } else {
       this.#buf = Buffer.allocUnsafe(want)
     }

@@ -291,7 +291,7 @@ export class ResultLayout {
       ...(spec.markPartial ? ['partial'] : []), ...(revision ? ['revision'] : [])]
     this.numeric = [...(hasEnd ? [true, true] : [true]), ...spec.keyFields.map(() => false),
       ...spec.aggs.map(a => NUMERIC.has(a.fn) || a.fn.startsWith('p')), ...(spec.markPartial ? [false] : []), ...(revision ? [false] : [])]
-    this.f64 = spec.reuse ? this.numeric.map(() => new Pool<Float64Array>(2)) : undefined
+    this.f64 = spec.reuse ? this.numeric.map(() => new Pool<Float64Array>(2, a => a.length)) : undefined
   }
 
   /** Results per batch lately: the columns of the next batch are made this long up front. */

@@ -26,6 +26,17 @@ describe('Pool', () => {
     expect(pool.take(a => a.length >= 2)).toEqual([1, 2])
     expect(pool.size).toBe(1)
   })
+
+  it('with sizeOf, a full pool keeps the largest items (batches that grew still find one)', () => {
+    const pool = new Pool<number[]>(2, a => a.length)
+    pool.give([1]); pool.give([1, 2])
+    pool.give([1, 2, 3]) // replaces [1]
+    pool.give([9]) // smaller than both: dropped
+    expect(pool.size).toBe(2)
+    expect(pool.take(a => a.length >= 3)).toEqual([1, 2, 3])
+    expect(pool.take(a => a.length >= 2)).toEqual([1, 2])
+    expect(pool.size).toBe(0)
+  })
 })
 
 describe('lines with reuse', () => {
