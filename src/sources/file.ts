@@ -119,7 +119,7 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
             try {
               bytesRead = readSync(fh.fd, buf, 0, chunkBytes, position)
             } catch (err) {
-              throw new SourceError('ERR_SOURCE_READ', `cannot read ${path}: ${(err as Error).message}`, { cause: err, path })
+              throw readError(path, err)
             }
             const slow = performance.now() - t0 > SLOW_READ_MS
             if (bytesRead === 0) return
@@ -134,7 +134,7 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
           try {
             read = await (ahead ?? readAt(position))
           } catch (err) {
-            throw new SourceError('ERR_SOURCE_READ', `cannot read ${path}: ${(err as Error).message}`, { cause: err, path })
+            throw readError(path, err)
           } finally {
             ahead = undefined
           }
@@ -193,6 +193,10 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
 const SYNC_TURN = 8
 /** A synchronous read slower than this came from the disk, not the page cache (25-60 µs per 256 KiB). */
 const SLOW_READ_MS = 2
+
+function readError (path: string, err: unknown): SourceError {
+  return new SourceError('ERR_SOURCE_READ', `cannot read ${path}: ${(err as Error).message}`, { cause: err, path })
+}
 
 function openError (path: string, err: unknown): SourceError {
   const code = (err as NodeJS.ErrnoException).code

@@ -270,6 +270,11 @@ export class SlotStates {
   }
 }
 
+/** Whether a state with these accumulators can be reset and reused (none keeps a sketch or moments). */
+export function plainAccumulators (needs: readonly AccumulatorNeeds[]): boolean {
+  return newAccumulators(needs).every(a => a.plain)
+}
+
 /** Makes the fresh accumulators of a window state. */
 export function newAccumulators (needs: readonly AccumulatorNeeds[]): FieldAccumulator[] {
   const accs = new Array<FieldAccumulator>(needs.length)
@@ -388,7 +393,9 @@ export class Results {
     // its array is kept for the next batch; the rest go out as they are.
     const out: ColumnData[] = new Array(cols.length)
     const pools = layout.f64
+    // With reuse: the pooled arrays this batch went out in, and their columns.
     const lent: Float64Array[] = []
+    const lentCols: number[] = []
     for (let j = 0; j < cols.length; j++) {
       const col = cols[j]!
       if (numeric[j]! && allNumbers(col, n)) {
@@ -397,6 +404,7 @@ export class Results {
           // (With some headroom, so that a slightly longer batch can use it next time.)
           const whole = pools[j]!.take(a => a.length >= n) ?? new Float64Array(n + (n >> 3))
           lent.push(whole)
+          lentCols.push(j)
           f = whole.length === n ? whole : whole.subarray(0, n)
         } else {
           f = new Float64Array(n)
@@ -410,9 +418,7 @@ export class Results {
       }
     }
     if (pools === undefined || lent.length === 0) return RecordBatch.fromColumns(layout.names, out, n)
-    const numericCols: number[] = []
-    for (let j = 0; j < cols.length; j++) if (out[j] instanceof Float64Array) numericCols.push(j)
-    return RecordBatch.fromColumns(layout.names, out, n, () => { for (let q = 0; q < lent.length; q++) pools[numericCols[q]!]!.give(lent[q]!) })
+    return RecordBatch.fromColumns(layout.names, out, n, () => { for (let q = 0; q < lent.length; q++) pools[lentCols[q]!]!.give(lent[q]!) })
   }
 }
 

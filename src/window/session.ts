@@ -2,7 +2,7 @@ import type { RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord } from '../types.js'
 import type { AccumulatorNeeds } from './aggregates.js'
 import {
-  BatchKeys, driveWindows, type Engine, type EventTimeOptions, KeyState, type LatePolicy, newAccumulators, newStats, numbersOf, type Numbers, readersOf, type Readers, ResultLayout, type Results,
+  BatchKeys, driveWindows, type Engine, type EventTimeOptions, KeyState, type LatePolicy, newAccumulators, newStats, plainAccumulators, numbersOf, type Numbers, readersOf, type Readers, ResultLayout, type Results,
   timeSpec, type TimeSpec, type WindowOptions, windowSpec, type WindowSpec, type WindowStage, type WindowStats
 } from './common.js'
 import { parseDuration } from './duration.js'
@@ -112,7 +112,7 @@ class Sessions implements Engine {
     this.#unit = time.time.kind === 'field' ? time.time.unit : 'ms'
     this.#stats = stats
     this.#lru = new Recency<Session>(() => this.#heap)
-    this.#poolable = newAccumulators(spec.needs).every(a => a.plain)
+    this.#poolable = plainAccumulators(spec.needs)
   }
 
   nextClose (): number {
