@@ -4,6 +4,37 @@ import { Owned } from './owned.js'
 export type Units = Uint8Array
 
 /**
+ * How a lazily framed batch is cut into lines: supplied by the stage that made it ({@link lines}),
+ * so that whoever frames it counts its lines, drops over-long ones and numbers them the way that
+ * stage would have. Not for user code.
+ */
+export interface LazyFraming {
+  /** Longest line kept, in bytes (a longer one is dropped when framed). */
+  readonly maxLineBytes: number
+  /** Offset arrays with room for about the lines of `bytes` bytes, and the first line's number. */
+  begin (bytes: number): { starts: Int32Array, ends: Int32Array, firstLine: number }
+  /** Offset arrays twice as long, holding the first `count` entries of these. */
+  grow (starts: Int32Array, ends: Int32Array, count: number): [Int32Array, Int32Array]
+  /**
+   * Frames the rest, units[from, units.length), after `count` lines already in starts/ends
+   * (numbered from firstLine, none dropped), and counts all the batch's lines.
+   */
+  finish (units: Units, from: number, starts: Int32Array, ends: Int32Array, count: number, firstLine: number): { starts: Int32Array, ends: Int32Array, length: number, numbers: Float64Array | undefined }
+}
+
+/** A lazily framed batch while its consumer frames it (see {@link LineBatch.beginFraming}). */
+export interface Framing {
+  /** Start offsets to fill, one per line framed; grow them with {@link LineBatch.growFraming}. */
+  starts: Int32Array
+  /** End offsets (line ending excluded) to fill beside `starts`. */
+  ends: Int32Array
+  /** Longest line to keep: frame a longer one through {@link LineBatch.endFraming}, which drops it. */
+  readonly maxLineBytes: number
+}
+
+const NO_OFFSETS = new Int32Array(0)
+
+/**
  * A batch of text lines held compactly: the UTF-8 bytes of the whole chunk and the byte offsets
  * of each line in them, so framing decodes nothing and makes no string per line. Iterating gives
  * the lines as strings (decoded on demand, each invalid sequence becoming U+FFFD); `at(i)` gives
@@ -12,15 +43,24 @@ export type Units = Uint8Array
  *
  * A batch made by {@link lines} has pooled offset arrays: its consumer calls `release()` when
  * done, and `lines` fills them again (see {@link Owned}).
+ *
+ * **Framed lazily.** A batch made by {@link lines} holds whole lines, each ending in LF, and is
+ * cut into lines the first time anything asks for them (`length`, `start(i)`, iteration...), so
+ * that a consumer which finds the line ends itself while it reads the bytes (the typed CSV parser
+ * does) saves a pass over them: see {@link beginFraming}. Counters, line numbers and dropped
+ * over-long lines are the same either way; `lines` frames a batch nobody read before it makes the
+ * next one, and at the end.
  */
 export class LineBatch extends Owned implements Iterable<string> {
-  /** Number of lines. */
-  readonly length: number
   readonly #units: Units
-  readonly #starts: Int32Array
-  readonly #ends: Int32Array
-  readonly #firstLine: number
-  readonly #numbers: Float64Array | undefined
+  #length: number
+  #starts: Int32Array
+  #ends: Int32Array
+  #firstLine: number
+  #numbers: Float64Array | undefined
+  // While not framed yet: how to frame it. While being framed by its consumer: also `framing`.
+  #lazy: LazyFraming | undefined
+  #framing: Framing | undefined
 
   /**
    * @param units the text's UTF-8 bytes
@@ -36,9 +76,19 @@ export class LineBatch extends Owned implements Iterable<string> {
     this.#units = units
     this.#starts = starts
     this.#ends = ends
-    this.length = length
+    this.#length = length
     this.#firstLine = firstLine
     this.#numbers = numbers
+  }
+
+  /**
+   * A batch of the lines in `units`, each ending in LF (the last byte is an LF), cut into lines
+   * by `framing` when first asked. For {@link lines}.
+   */
+  static lazy (units: Units, framing: LazyFraming, recycle?: () => void): LineBatch {
+    const batch = new LineBatch(units, NO_OFFSETS, NO_OFFSETS, 0, 1, undefined, recycle)
+    batch.#lazy = framing
+    return batch
   }
 
   /** A batch of the given strings (for tests and per-item sources). */
@@ -55,24 +105,101 @@ export class LineBatch extends Owned implements Iterable<string> {
     return new LineBatch(unitsOf(lines.join('\n')), starts, ends, lines.length, firstLine, numbers)
   }
 
+  /** False while a lazily framed batch is not cut into lines yet. */
+  get framed (): boolean { return this.#lazy === undefined }
+
+  /**
+   * For a consumer that finds the line ends itself as it reads the bytes: the offset arrays to
+   * fill, or undefined when the batch is framed already (then read its offsets). The lines are
+   * `units` from byte 0 on, each ending in LF. For line i, set `starts[i]` to its first byte and
+   * `ends[i]` to its end without the LF (or CRLF: one CR before the LF is not part of the line), and
+   * frame a line longer than `maxLineBytes` (or anything not worth the trouble) through
+   * {@link endFraming}. Meanwhile `start(i)`, `end(i)`, `at(i)` and `lineNumber(i)` work for the
+   * lines filled in, and nothing else may be read.
+   */
+  beginFraming (): Framing | undefined {
+    const lazy = this.#lazy
+    if (lazy === undefined || this.#framing !== undefined) return undefined
+    this.assertLive()
+    return this.#begin(lazy)
+  }
+
+  #begin (lazy: LazyFraming): Framing {
+    const { starts, ends, firstLine } = lazy.begin(this.#units.length)
+    this.#starts = starts
+    this.#ends = ends
+    this.#firstLine = firstLine
+    this.#framing = { starts, ends, maxLineBytes: lazy.maxLineBytes }
+    return this.#framing
+  }
+
+  /** Longer offset arrays in the {@link Framing} of {@link beginFraming}, holding its first `count` lines. */
+  growFraming (count: number): void {
+    const f = this.#framing
+    if (f === undefined) throw new Error('growFraming: the batch is not being framed')
+    const [starts, ends] = this.#lazy!.grow(f.starts, f.ends, count)
+    f.starts = this.#starts = starts
+    f.ends = this.#ends = ends
+  }
+
+  /**
+   * Ends what {@link beginFraming} began: `count` lines are filled in, and the bytes from `from`
+   * on are framed the usual way (nothing when `from` is past the last byte); then the batch is an
+   * ordinary framed one, and its lines are counted by the stage that made it.
+   */
+  endFraming (count: number, from: number): void {
+    const f = this.#framing
+    if (f === undefined) throw new Error('endFraming: the batch is not being framed')
+    this.#end(f, count, from)
+  }
+
+  #end (f: Framing, count: number, from: number): void {
+    const lazy = this.#lazy!
+    this.#lazy = undefined
+    this.#framing = undefined
+    const r = lazy.finish(this.#units, from, f.starts, f.ends, count, this.#firstLine)
+    this.#starts = r.starts
+    this.#ends = r.ends
+    this.#length = r.length
+    this.#numbers = r.numbers
+  }
+
+  /** Cuts a lazily framed batch into lines now, if nobody has (its stage does, before the next batch and on release). */
+  frame (): void {
+    const lazy = this.#lazy
+    if (lazy === undefined) return
+    if (this.#framing !== undefined) throw new Error('frame: the batch is being framed by its consumer')
+    this.#end(this.#begin(lazy), 0, 0)
+  }
+
+  // Every read of the lines frames the batch first (unless its consumer is framing it).
+  #ready (): void {
+    if (this.#lazy !== undefined && this.#framing === undefined) this.frame()
+  }
+
+  /** Number of lines. */
+  get length (): number { this.#ready(); return this.#length }
+
   /**
    * The start offsets of the lines, for hot loops that would rather not call {@link start} per
    * line: entries 0..length-1 are the lines' (the array may be longer). Read it, never write it.
    */
-  get starts (): Int32Array { this.assertLive(); return this.#starts }
+  get starts (): Int32Array { this.assertLive(); this.#ready(); return this.#starts }
   /** The end offsets of the lines, as {@link starts} is to {@link start}. Read it, never write it. */
-  get ends (): Int32Array { this.assertLive(); return this.#ends }
+  get ends (): Int32Array { this.assertLive(); this.#ready(); return this.#ends }
   /** The bytes the lines are cut from (line endings and dropped lines included). */
   get units (): Units { this.assertLive(); return this.#units }
+  /** The offset arrays, unchecked: for the stage that pooled them, when the batch is released. */
+  get offsetArrays (): [Int32Array, Int32Array] { return [this.#starts, this.#ends] }
 
   /** Offset of line i's first unit. */
-  start (i: number): number { this.assertLive(); return this.#starts[i]! }
+  start (i: number): number { this.assertLive(); this.#ready(); return this.#starts[i]! }
   /** Offset just past line i's last unit (its line ending excluded). */
-  end (i: number): number { this.assertLive(); return this.#ends[i]! }
+  end (i: number): number { this.assertLive(); this.#ready(); return this.#ends[i]! }
   /** Line i as a string. */
-  at (i: number): string { this.assertLive(); return decodeUnits(this.#units, this.#starts[i]!, this.#ends[i]!) }
+  at (i: number): string { this.assertLive(); this.#ready(); return decodeUnits(this.#units, this.#starts[i]!, this.#ends[i]!) }
   /** The input line number (1-based) of line i, counting dropped lines too. */
-  lineNumber (i: number): number { return this.#numbers === undefined ? this.#firstLine + i : this.#numbers[i]! }
+  lineNumber (i: number): number { this.#ready(); return this.#numbers === undefined ? this.#firstLine + i : this.#numbers[i]! }
 
   * [Symbol.iterator] (): Iterator<string> {
     for (let i = 0; i < this.length; i++) yield this.at(i)

@@ -1,4 +1,4 @@
-import { LineBatch, type Units } from '../batch/line-batch.js'
+import { type LazyFraming, LineBatch } from '../batch/line-batch.js'
 import { Pool, returnChunk } from '../batch/owned.js'
 import type { RejectionHandler, Stage } from '../types.js'
 import { optionalFunction, positiveInteger } from '../util/validate.js'
@@ -87,15 +87,11 @@ export function lines (options: LinesOptions = {}): LinesStage {
     let discardTotal = 0 // the dropped line's length so far, to tell whether the head is all of it
     let bomPending: Buffer | undefined
     let started = false
-    // Line offsets of the batch being built, and the pairs that released batches handed back.
-    const offsets = new Pool<[Int32Array<ArrayBuffer>, Int32Array<ArrayBuffer>]>(OFFSET_POOL, p => p[0].length)
-    // With reuse, the buffers that join a carried line to a chunk's lines, and the one in use.
+    // Offset arrays that released batches handed back, and the joining buffers (with reuse).
+    const offsets = new Pool<[Int32Array, Int32Array]>(OFFSET_POOL, p => p[0].length)
     const segs = new Pool<Buffer>(OFFSET_POOL, b => b.length)
-    let segOwner: Buffer | undefined
-    let starts = new Int32Array(1024)
-    let ends = new Int32Array(1024)
-    let count = 0
-    let numbers: Float64Array | undefined
+    // Bytes per line in the batches framed so far: the offset arrays of the next are sized by it.
+    let bytesPerLine = 32
 
     const pushCarry = (src: Uint8Array, from: number, to: number): void => {
       const n = to - from
@@ -139,76 +135,82 @@ export function lines (options: LinesOptions = {}): LinesStage {
       discardHead = EMPTY
     }
 
-    const addLine = (s: number, e: number): void => {
-      if (count === starts.length) {
-        const s2 = new Int32Array(count * 2); s2.set(starts); starts = s2
-        const e2 = new Int32Array(count * 2); e2.set(ends); ends = e2
-        if (numbers !== undefined) { const n2 = new Float64Array(count * 2); n2.set(numbers); numbers = n2 }
+    // How this stage's batches are cut into lines, when their consumer first reads them or as it
+    // reads them (see LineBatch, "Framed lazily"). A batch holds whole lines, each ending in LF:
+    // LF and CR never occur inside a UTF-8 sequence, so nothing needs decoding here.
+    const framing: LazyFraming = {
+      maxLineBytes,
+      begin (bytes) {
+        const want = Math.ceil(bytes / bytesPerLine) + 16
+        const reused = offsets.take(p => p[0].length >= want)
+        if (reused !== undefined) return { starts: reused[0], ends: reused[1], firstLine: stats.lines + 1 }
+        const cap = Math.max(1024, Math.min(1 << 20, want + (want >> 3)))
+        return { starts: new Int32Array(cap), ends: new Int32Array(cap), firstLine: stats.lines + 1 }
+      },
+      grow (starts, ends, count) {
+        const s2 = new Int32Array(starts.length * 2)
+        const e2 = new Int32Array(starts.length * 2)
+        s2.set(starts.subarray(0, count))
+        e2.set(ends.subarray(0, count))
+        return [s2, e2]
+      },
+      finish (units, from, starts, ends, count, firstLine) {
+        const n = units.length
+        const seg = Buffer.from(units.buffer, units.byteOffset, n)
+        stats.lines = firstLine - 1 + count
+        // Each line's number, from the first line dropped as too long on (before that, none).
+        let numbers: Float64Array | undefined
+        let pos = from
+        while (pos < n) {
+          // Buffer#indexOf is a native memchr: cheaper per line than a JS loop over the bytes.
+          let lf = seg.indexOf(LF, pos)
+          if (lf < 0) lf = n
+          let end = lf
+          if (end > pos && seg[end - 1] === CR) end--
+          if (end - pos > maxLineBytes) {
+            if (numbers === undefined) {
+              numbers = new Float64Array(starts.length)
+              for (let k = 0; k < count; k++) numbers[k] = firstLine + k
+            }
+            tooLong(seg.subarray(pos, end))
+          } else {
+            if (count === starts.length) {
+              [starts, ends] = framing.grow(starts, ends, count)
+              if (numbers !== undefined) { const n2 = new Float64Array(starts.length); n2.set(numbers); numbers = n2 }
+            }
+            starts[count] = pos
+            ends[count] = end
+            if (numbers !== undefined) numbers[count] = stats.lines + 1
+            count++
+            stats.lines++
+          }
+          pos = lf + 1
+        }
+        const total = stats.lines - firstLine + 1
+        if (total > 0) bytesPerLine = Math.max(1, n / total)
+        return { starts, ends, length: count, numbers }
       }
-      starts[count] = s
-      ends[count] = e
-      if (numbers !== undefined) numbers[count] = stats.lines + 1
-      count++
-      stats.lines++
     }
 
-    // A line was dropped inside the batch being built: from now on, lines carry explicit numbers.
-    const noteGap = (): void => {
-      if (numbers !== undefined) return
-      const first = stats.lines - count + 1
-      numbers = new Float64Array(starts.length)
-      for (let i = 0; i < count; i++) numbers[i] = first + i
-    }
-
-    // With reuse, the batch's release() hands back its offset arrays (at most OFFSET_POOL pairs
-    // wait here; a consumer that keeps batches never releases them, and fresh arrays are made)
-    // and its bytes: the joining buffer it was framed in, or else the chunk it views, when a
-    // reusing source lent it (returnChunk does nothing for other bytes).
-    const take = (units: Units, firstLine: number): LineBatch => {
-      const s = starts
-      const e = ends
-      const joined = segOwner
-      segOwner = undefined
-      const batch = new LineBatch(units, s.subarray(0, count), e.subarray(0, count), count, firstLine, numbers?.subarray(0, count),
-        reuse ? () => { offsets.give([s, e]); if (joined !== undefined) segs.give(joined); else returnChunk(units) } : undefined)
-      const want = count
-      const reused = offsets.take(p => p[0].length >= want)
-      if (reused !== undefined) {
-        [starts, ends] = reused
-      } else {
-        const cap = Math.max(1024, Math.min(1 << 20, count + (count >> 2)))
-        starts = new Int32Array(cap)
-        ends = new Int32Array(cap)
-      }
-      numbers = undefined
-      count = 0
+    // A batch of the whole lines in seg. With reuse, its release() hands back its offset arrays
+    // (at most OFFSET_POOL pairs wait here; a consumer that keeps batches never releases them,
+    // and fresh arrays are made) and its bytes: the joining buffer it was framed in, or else the
+    // chunk it views, when a reusing source lent it (returnChunk does nothing for other bytes).
+    // A batch released unread is framed first, so that its lines are counted.
+    const lazyBatch = (seg: Buffer, joined: Buffer | undefined): LineBatch => {
+      const batch: LineBatch = LineBatch.lazy(seg, framing, reuse
+        ? () => {
+            batch.frame()
+            const pair = batch.offsetArrays
+            if (pair[0].length > 0) offsets.give(pair)
+            if (joined !== undefined) segs.give(joined)
+            else returnChunk(seg)
+          }
+        : undefined)
       return batch
     }
 
-    // Frames seg, which holds whole lines only (the LF after its last line removed), on its bytes:
-    // LF and CR never occur inside a UTF-8 sequence, so nothing needs decoding here.
-    const frameSegment = (seg: Buffer): LineBatch | undefined => {
-      const firstLine = stats.lines + 1
-      const n = seg.length
-      let pos = 0
-      for (;;) {
-        // Buffer#indexOf is a native memchr: cheaper per line than a JS loop over the bytes.
-        let lf = seg.indexOf(LF, pos)
-        if (lf < 0) lf = n
-        let end = lf
-        if (end > pos && seg[end - 1] === CR) end--
-        if (end - pos > maxLineBytes) {
-          noteGap()
-          tooLong(seg.subarray(pos, end))
-        } else {
-          addLine(pos, end)
-        }
-        if (lf >= n) break
-        pos = lf + 1
-      }
-      return count > 0 ? take(seg, firstLine) : undefined
-    }
-
+    // The whole lines of buf (with the carried line before them) as a batch, if it ends one.
     const frame = (buf: Uint8Array): LineBatch | undefined => {
       const last = buf.lastIndexOf(LF)
       if (last < 0) { pushCarry(buf, 0, buf.length); return undefined }
@@ -221,43 +223,37 @@ export function lines (options: LinesOptions = {}): LinesStage {
         from = lf + 1
       }
       let batch: LineBatch | undefined
-      if (from <= last) {
-        let seg: Buffer
-        if (carryLen > 0) {
-          // The carried line is decoded together with this chunk's whole lines (one copy).
-          const firstLf = buf.indexOf(LF, from)
-          if (carryLen + (firstLf - from) > maxLineBytes + 1) {
-            pushCarry(buf, from, firstLf) // turns into discarding
-            endDiscard()
-            from = firstLf + 1
-            seg = Buffer.from(buf.buffer, buf.byteOffset + from, Math.max(0, last - from))
-            carryLen = 0
-            if (from > last) seg = EMPTY
-          } else {
-            const need = carryLen + last - from
-            if (reuse) {
-              // (Pooled: a carried line is joined to nearly every chunk's lines.)
-              segOwner = segs.take(b => b.length >= need) ?? Buffer.allocUnsafeSlow(Math.max(need, buf.length + 256))
-              seg = segOwner.subarray(0, need)
-            } else {
-              seg = Buffer.allocUnsafe(need)
-            }
-            carry.copy(seg, 0, 0, carryLen)
-            seg.set(buf.subarray(from, last), carryLen)
-            carryLen = 0
-          }
-          if (seg.length > 0 || from <= last) batch = frameSegment(seg)
-          if (segOwner !== undefined) { segs.give(segOwner); segOwner = undefined } // no batch took it
+      if (from <= last && carryLen > 0) {
+        // The carried line goes together with this chunk's whole lines (one copy).
+        const firstLf = buf.indexOf(LF, from)
+        if (carryLen + (firstLf - from) > maxLineBytes + 1) {
+          pushCarry(buf, from, firstLf) // turns into discarding
+          endDiscard()
+          from = firstLf + 1
         } else {
-          batch = frameSegment(Buffer.from(buf.buffer, buf.byteOffset + from, last - from))
+          const need = carryLen + last + 1 - from
+          // (Pooled with reuse: a carried line is joined to nearly every chunk's lines.)
+          const joined = reuse ? segs.take(b => b.length >= need) ?? Buffer.allocUnsafeSlow(Math.max(need, buf.length + 256)) : undefined
+          const seg = joined !== undefined ? joined.subarray(0, need) : Buffer.allocUnsafe(need)
+          carry.copy(seg, 0, 0, carryLen)
+          seg.set(buf.subarray(from, last + 1), carryLen)
+          carryLen = 0
+          batch = lazyBatch(seg, joined)
+          from = last + 1
         }
       }
+      if (from <= last) batch = lazyBatch(Buffer.from(buf.buffer, buf.byteOffset + from, last + 1 - from), undefined)
       pushCarry(buf, last + 1, buf.length)
       return batch
     }
 
+    // The batch yielded last: framed (if its consumer has not) before the next is made, so that
+    // line numbers and counters follow the input.
+    let previous: LineBatch | undefined
     for await (let chunk of chunks) {
       if (!(chunk instanceof Uint8Array)) throw new TypeError(`lines: expected Buffer or Uint8Array chunks, got ${typeof chunk}`)
+      previous?.frame()
+      previous = undefined
       const lent = chunk
       if (!started) {
         if (bomPending !== undefined) chunk = Buffer.concat([bomPending, chunk])
@@ -271,8 +267,13 @@ export function lines (options: LinesOptions = {}): LinesStage {
       // A chunk no batch views (its bytes were carried, or copied along with a carried line) goes
       // back to a reusing source now; one a batch views goes back when that batch is released.
       if (batch === undefined || batch.units.buffer !== lent.buffer) returnChunk(lent)
-      if (batch !== undefined) yield batch
+      if (batch !== undefined) {
+        previous = batch
+        yield batch
+      }
     }
+    previous?.frame()
+    previous = undefined
     // End of input: a cut BOM is data; the unfinished line is the last line.
     if (bomPending !== undefined) pushCarry(bomPending, 0, bomPending.length)
     if (discarding) {

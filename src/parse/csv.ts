@@ -1,5 +1,5 @@
 import { StringInterner } from '../batch/intern.js'
-import { asLineBatch, decodeUnits, type LineBatch, type Units } from '../batch/line-batch.js'
+import { asLineBatch, decodeUnits, type Framing, type LineBatch, type Units } from '../batch/line-batch.js'
 import { type ColumnData, DictColumn, RecordBatch } from '../batch/record-batch.js'
 import { Pool } from '../batch/owned.js'
 import type { Stage } from '../types.js'
@@ -56,6 +56,13 @@ const K_TIME = 1
 const K_STRING = 2
 const K_INT = 3
 const K_OTHER = 4
+
+// Why parseTypedRows() stopped (fused): the bytes ended, the arrays are full, a line is too long.
+const DONE = 0
+const FULL = 1
+const FALLBACK = 2
+const LF = 10
+const CR = 13
 
 /**
  * Parses batches of CSV lines into columnar batches of typed records ({@link RecordBatch}: numbers
@@ -120,8 +127,11 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
 
     for await (const input of batches) {
       const batch = asLineBatch(input, nextLine)
-      nextLine += batch.length
-      const n = batch.length
+      // A batch its framer left unframed is framed here as it is parsed, when every column is
+      // typed and a record is one line (see parseLazyBatch()).
+      const framing = columns !== undefined && typedOnly && !quotedNewlines && open === undefined ? batch.beginFraming() : undefined
+      const n = framing === undefined ? batch.length : 0
+      nextLine += n
       let i = 0
       if (columns === undefined) {
         if (n === 0) continue
@@ -163,12 +173,15 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
       }
       // Numbers unboxed; strings as ids into this batch's dictionary; the rest as values. With
       // typed columns only, the arrays come from the pool that released batches refill.
-      const want = n - i
+      const want = framing !== undefined ? framing.starts.length : n - i
       const pooled = typedOnly && reuse
       const data: ColumnData[] = (pooled ? columnPool.take(d => (d[0] as Float64Array | Int32Array).length >= want) : undefined) ??
         kinds.map(k => k <= K_TIME || k === K_INT ? new Float64Array(pooled ? want + (want >> 3) : want) : k === K_STRING ? new Int32Array(pooled ? want + (want >> 3) : want) as unknown as ColumnData : new Array<unknown>(want))
       const dict = interner.startDictionary()
-      const m = typedOnly ? parseTypedBatch(batch, i, cols, kinds, data, dict, interner) : parseRows(batch, i, cols, kinds, data, dict, interner)
+      const m = framing !== undefined
+        ? parseLazyBatch(batch, framing, kinds, cols, data, dict, interner)
+        : typedOnly ? parseTypedBatch(batch, i, cols, kinds, data, dict, interner) : parseRows(batch, i, cols, kinds, data, dict, interner)
+      if (framing !== undefined) nextLine += batch.length
       stats.parsed += m
       batch.release()
       if (m > 0) {
@@ -302,50 +315,110 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
     // Each column's output array; the other kind's entry is an empty placeholder, never written.
     const nums = data.map(d => d instanceof Float64Array ? d : NO_NUMBERS)
     const ids = data.map(d => d instanceof Int32Array ? d : NO_IDS)
-    // stats.lines after this batch: one per line, less the lines that a quoted record goes on in
-    // (parseTypedRows() takes those off).
-    stats.lines += n - i0
-    return parseTypedRows(batch, u, new DataView(u.buffer, u.byteOffset, u.byteLength), batch.starts, batch.ends, i0, n, stats.lines, kinds, kinds.length, nums, ids, cols, data, dict, interner)
+    return parseTypedRows(batch, u, new DataView(u.buffer, u.byteOffset, u.byteLength), batch.starts, batch.ends, i0, n, 0, false, 0, stats.lines, 0,
+      kinds, kinds.length, nums, ids, cols, data, dict, interner)
   }
 
-  // The loop of parseTypedBatch(), over lines i0..n-1. It takes only fields that fit their
-  // column's plain form (digits, a decimal of at most 15 digits, a non-empty unquoted string); at
-  // any other field, and at a wrong field count, finishLine() takes over the rest of the line.
-  // That single exit is also why no rare case is written out here: optimized code deoptimizes
-  // the first time it reaches a branch it never saw taken, and one exit is seen at the first
-  // unusual line. Also: no closures (a variable they capture lives in a heap context, so each
-  // `m++` and row store would go through memory), the line offsets read from the batch's arrays,
-  // and each column's output in a monomorphic array by kind.
-  function parseTypedRows (batch: LineBatch, u: Units, view: DataView, starts: Int32Array, ends: Int32Array, i0: number, n: number, total: number,
-    kinds: number[], ncol: number, nums: Float64Array[], ids: Int32Array[], cols: Column[], data: ColumnData[], dict: string[], interner: StringInterner): number {
+  // parseTypedBatch() for a batch its framer left unframed (see LineBatch, "Framed lazily"): the
+  // loop finds each line's end as it parses its last field, so the bytes are read once, not by
+  // the framer and then again here. The column arrays in `data` grow when the lines outnumber
+  // them (the grown ones replace them there). A line longer than maxLineBytes (which the framer
+  // drops) hands the rest of the batch back to the framer, and the loop goes on over framed lines.
+  function parseLazyBatch (batch: LineBatch, f: Framing, kinds: number[], cols: Column[], data: ColumnData[], dict: string[], interner: StringInterner): number {
+    const u = batch.units
+    const view = new DataView(u.buffer, u.byteOffset, u.byteLength)
+    const nums = data.map(d => d instanceof Float64Array ? d : NO_NUMBERS)
+    const ids = data.map(d => d instanceof Int32Array ? d : NO_IDS)
     let m = 0
-    for (let i = i0; i < n; i++) {
-      const e = ends[i]!
-      let pos = starts[i]!
+    let i = 0
+    let pos = 0
+    for (;;) {
+      const room = Math.min(f.starts.length, (data[0] as Float64Array | Int32Array).length)
+      m = parseTypedRows(batch, u, view, f.starts, f.ends, i, room, pos, true, f.maxLineBytes, stats.lines, m, kinds, kinds.length, nums, ids, cols, data, dict, interner)
+      i = loopLine
+      pos = loopPos
+      if (loopState === DONE) {
+        batch.endFraming(i, u.length)
+        return m
+      }
+      if (loopState === FALLBACK) break
+      if (f.starts.length <= i) batch.growFraming(i)
+      growColumns(data, nums, ids, m, f.starts.length)
+    }
+    batch.endFraming(i, pos)
+    const n = batch.length
+    growColumns(data, nums, ids, m, n)
+    return parseTypedRows(batch, u, view, batch.starts, batch.ends, i, n, 0, false, 0, stats.lines, m, kinds, kinds.length, nums, ids, cols, data, dict, interner)
+  }
+
+  // Where parseTypedRows() stopped: the next line's index and (fused) its first byte, and why.
+  let loopLine = 0
+  let loopPos = 0
+  let loopState = DONE
+
+  // The loop of parseTypedBatch(), over lines i0..n-1, writing rows from m0 on; returns the rows
+  // written. It takes only fields that fit their column's plain form (digits, a decimal of at
+  // most 15 digits, a non-empty unquoted string); at any other field, and at a wrong field count,
+  // finishLine() takes over the rest of the line. That single exit is also why no rare case is
+  // written out here: optimized code deoptimizes the first time it reaches a branch it never saw
+  // taken, and one exit is seen at the first unusual line. Also: no closures (a variable they
+  // capture lives in a heap context, so each `m++` and row store would go through memory), the
+  // line offsets read from the batch's arrays, and each column's output in a monomorphic array by
+  // kind. `lines0` is stats.lines before line i0; stats.lines is set on the way out.
+  //
+  // Fused (parseLazyBatch): the lines are not framed; line i0 starts at byte pos0, and a plain
+  // line ends at the LF its last field's scan stops at. The loop writes starts/ends as it goes,
+  // finds the LF itself for an unusual line (a CRLF line included), and stops at the end of the bytes (DONE), at
+  // line n (FULL: the arrays are full), or before a line longer than maxLine (FALLBACK).
+  function parseTypedRows (batch: LineBatch, u: Units, view: DataView, starts: Int32Array, ends: Int32Array, i0: number, n: number, pos0: number,
+    fused: boolean, maxLine: number, lines0: number, m0: number,
+    kinds: number[], ncol: number, nums: Float64Array[], ids: Int32Array[], cols: Column[], data: ColumnData[], dict: string[], interner: StringInterner): number {
+    let m = m0
+    let skipped = 0 // lines after a line that a quoted record went on in
+    let next = pos0
+    const size = u.length
+    let state = FULL
+    let i = i0
+    for (; i < n; i++) {
+      let s: number
+      let e: number
+      if (fused) {
+        if (next >= size) { state = DONE; break }
+        s = next
+        e = size
+      } else {
+        s = starts[i]!
+        e = ends[i]!
+      }
+      let pos = s
+      let q = s
       // -1: parsed; c >= 0: field c (at pos) is not plain; ncol: a wrong number of fields.
       let stop = -1
       for (let c = 0; c < ncol; c++) {
         const from = pos
-        let q = pos
+        q = pos
         let ch = q < e ? u[q]! : 34
         let plain = false
         const kind = kinds[c]!
         if (ch === 34) {
           // A quoted field (or an empty one at the end of the line): the general path.
         } else if (kind === K_STRING) {
-          // Four bytes at a time while none is the delimiter, then byte by byte (fieldHash()).
+          // Four bytes at a time while none is the delimiter or below 14 (an LF, a CR, another
+          // control character), then byte by byte to the delimiter, LF or CR (fieldHash(), except
+          // after a control character: the interner finds strings by their bytes, the hash only
+          // picks where to look).
           let h = 0
           let or = 0
           while (q + 4 <= e) {
             const w = view.getInt32(q, true)
             const x = w ^ delims
-            if (((x - 0x01010101) & ~x & 0x80808080) !== 0) break // a zero byte in x
+            if ((((x - 0x01010101) & ~x) | ((w - 0x0e0e0e0e) & ~w)) & 0x80808080) break // a zero byte in x, a byte below 14 in w
             h = Math.imul(h ^ w, 16777619)
             or |= w
             q += 4
           }
           let any = (or | (or >>> 8) | (or >>> 16) | (or >>> 24)) & 0xff
-          while (q < e && (ch = u[q]!) !== delim) { h = Math.imul(h ^ ch, 16777619); any |= ch; q++ }
+          while (q < e && (ch = u[q]!) !== delim && ch !== LF && ch !== CR) { h = Math.imul(h ^ ch, 16777619); any |= ch; q++ }
           if (q > from) {
             ids[c]![m] = interner.idOf(u, from, q, h, any, view)
             plain = true
@@ -366,9 +439,7 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
             frac = q - f0
             digits += frac
           }
-          const atEnd = q === e
-          const atDelim = ch === delim // when not at the end, ch is the byte at q
-          if ((atEnd || atDelim) && digits > 0 && digits <= 15) {
+          if (digits > 0 && digits <= 15) {
             nums[c]![m] = mant / (POW10[frac]! * (neg ? -1 : 1)) // x / -p is -(x / p), exactly
             plain = true
           }
@@ -388,27 +459,54 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
           }
           while (q < e && ((ch = u[q]!) - 48) >>> 0 < 10) { v = v * 10 + (ch - 48); q++ }
           const len = q - d0
-          const atEnd = q === e
-          const atDelim = ch === delim // when not at the end, ch is the byte at q
-          if ((atEnd || atDelim) && len > 0 && len <= 15) {
+          if (len > 0 && len <= 15) {
             nums[c]![m] = v * (neg ? -1 : 1)
             plain = true
           }
         }
+        // What ended the field: the delimiter (then it must not be the last), the line's end
+        // (then it must be), or something else (then the field is not plain). When not at the
+        // end, ch is the byte at q.
         if (!plain) { stop = c; break }
-        // The field ends at a delimiter, except the last, which ends the line.
-        if (c < ncol - 1 ? q >= e : q < e) { stop = ncol; break }
-        pos = q + 1
+        if (q < e && ch === delim) {
+          if (c === ncol - 1) { stop = ncol; break }
+          pos = q + 1
+          continue
+        }
+        if (!(q === e || (fused && ch === LF))) { stop = c; break }
+        if (c < ncol - 1) stop = ncol
+        break
+      }
+      if (fused) {
+        let end = q
+        next = q + 1
+        if (stop >= 0) {
+          // An unusual line (a CRLF line is one: the last field stops at the CR): its end, as the
+          // framer finds it, without a CR before the LF. Every operation here runs for every
+          // unusual line, so that each has type feedback by the time the loop is optimized.
+          let lf = u.indexOf(LF, s)
+          if (lf < 0) lf = size
+          const j = Math.max(s, lf - 1)
+          end = u[j] === CR ? j : lf
+          next = lf + 1
+        }
+        if (end - s > maxLine) { next = s; state = FALLBACK; break }
+        starts[i] = s
+        ends[i] = end
       }
       if (stop < 0) { m++; continue }
-      // stats.lines as of line i is total - (n - 1 - i).
-      const r = finishLine(batch, i, stop, pos, total - (n - 1 - i), cols, kinds, data, m, dict, interner)
+      // stats.lines as of line i.
+      const r = finishLine(batch, i, stop, pos, lines0 + (i - i0) + 1 - skipped, cols, kinds, data, m, dict, interner)
       // r = 2k + 1 when row m was written, 2k when not, k the lines a quoted record went on in.
       m += r & 1
       i += r >> 1
-      total -= r >> 1
-      stats.lines = total
+      skipped += r >> 1
     }
+    if (fused && state === FULL && next >= size) state = DONE
+    stats.lines = lines0 + (i - i0) - skipped
+    loopLine = i
+    loopPos = next
+    loopState = state
     return m
   }
 
@@ -557,10 +655,10 @@ function raw (bytes: Uint8Array | Buffer[]): Uint8Array {
 
 function joinLines (parts: Buffer[]): Buffer {
   const out: Buffer[] = []
-  for (const p of parts) { if (out.length > 0) out.push(LF); out.push(p) }
+  for (const p of parts) { if (out.length > 0) out.push(LF_BYTES); out.push(p) }
   return Buffer.concat(out)
 }
-const LF = Buffer.from('\n')
+const LF_BYTES = Buffer.from('\n')
 
 // The bounds of field k of a line (for messages; the hot path does not cut fields).
 function fieldBounds (u: Units, s: number, e: number, delim: number, k: number): [number, number] {
@@ -589,6 +687,26 @@ const NO_IDS = new Int32Array(0)
 // would do Smi arithmetic on what was only ever seen small, then deoptimize at the first value
 // past 2^31 (a long mantissa, a big int); -0 is a double, so the code is made for doubles from
 // the start. The results do not change: -0 * 10 + d is d, and -0 * 10 + 0 is +0.
+
+// Grows the column arrays in `data` (and their entries in nums/ids) to at least `want` rows,
+// keeping rows 0..m-1.
+function growColumns (data: ColumnData[], nums: Float64Array[], ids: Int32Array[], m: number, want: number): void {
+  for (let c = 0; c < data.length; c++) {
+    const d = data[c] as Float64Array | Int32Array
+    if (d.length >= want) continue
+    const cap = want + (want >> 3)
+    if (d instanceof Float64Array) {
+      const g = new Float64Array(cap)
+      g.set(d.subarray(0, m))
+      data[c] = nums[c] = g
+    } else {
+      const g = new Int32Array(cap)
+      g.set(d.subarray(0, m))
+      ids[c] = g
+      data[c] = g as unknown as ColumnData
+    }
+  }
+}
 
 // The hash of a string field u[from, to) as parseTypedRows() computes it while it scans: FNV-1a
 // style, a 32-bit little-endian word at a time, then the last 0 to 3 bytes one at a time.
