@@ -11,8 +11,11 @@ export type Units = Uint8Array
 export interface LazyFraming {
   /** Longest line kept, in bytes (a longer one is dropped when framed). */
   readonly maxLineBytes: number
-  /** Offset arrays with room for about the lines of `bytes` bytes, and the first line's number. */
-  begin (bytes: number): { starts: Int32Array, ends: Int32Array, firstLine: number }
+  /**
+   * Offset arrays with room for the lines `bytes` bytes likely hold, that number (from the lines
+   * framed so far), and the first line's number.
+   */
+  begin (bytes: number): { starts: Int32Array, ends: Int32Array, expected: number, firstLine: number }
   /** Offset arrays twice as long, holding the first `count` entries of these. */
   grow (starts: Int32Array, ends: Int32Array, count: number): [Int32Array, Int32Array]
   /**
@@ -30,6 +33,8 @@ export interface Framing {
   ends: Int32Array
   /** Longest line to keep: frame a longer one through {@link LineBatch.endFraming}, which drops it. */
   readonly maxLineBytes: number
+  /** About how many lines the batch holds, from the bytes per line framed so far (for sizing what is made per line). */
+  readonly expected: number
 }
 
 const NO_OFFSETS = new Int32Array(0)
@@ -125,11 +130,11 @@ export class LineBatch extends Owned implements Iterable<string> {
   }
 
   #begin (lazy: LazyFraming): Framing {
-    const { starts, ends, firstLine } = lazy.begin(this.#units.length)
+    const { starts, ends, expected, firstLine } = lazy.begin(this.#units.length)
     this.#starts = starts
     this.#ends = ends
     this.#firstLine = firstLine
-    this.#framing = { starts, ends, maxLineBytes: lazy.maxLineBytes }
+    this.#framing = { starts, ends, maxLineBytes: lazy.maxLineBytes, expected }
     return this.#framing
   }
 

@@ -141,11 +141,11 @@ export function lines (options: LinesOptions = {}): LinesStage {
     const framing: LazyFraming = {
       maxLineBytes,
       begin (bytes) {
-        const want = Math.ceil(bytes / bytesPerLine) + 16
-        const reused = offsets.take(p => p[0].length >= want)
-        if (reused !== undefined) return { starts: reused[0], ends: reused[1], firstLine: stats.lines + 1 }
-        const cap = Math.max(1024, Math.min(1 << 20, want + (want >> 3)))
-        return { starts: new Int32Array(cap), ends: new Int32Array(cap), firstLine: stats.lines + 1 }
+        const expected = Math.ceil(bytes / bytesPerLine) + 16
+        const reused = offsets.take(p => p[0].length >= expected)
+        if (reused !== undefined) return { starts: reused[0], ends: reused[1], expected, firstLine: stats.lines + 1 }
+        const cap = Math.max(1024, Math.min(1 << 20, expected + (expected >> 3)))
+        return { starts: new Int32Array(cap), ends: new Int32Array(cap), expected, firstLine: stats.lines + 1 }
       },
       grow (starts, ends, count) {
         const s2 = new Int32Array(starts.length * 2)

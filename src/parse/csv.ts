@@ -173,10 +173,12 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
       }
       // Numbers unboxed; strings as ids into this batch's dictionary; the rest as values. With
       // typed columns only, the arrays come from the pool that released batches refill.
-      const want = framing !== undefined ? framing.starts.length : n - i
+      // (Unframed, the lines are not counted yet: room for those expected, grown if need be.)
+      const want = framing !== undefined ? framing.expected : n - i
       const pooled = typedOnly && reuse
+      const cap = pooled || framing !== undefined ? want + (want >> 3) : want
       const data: ColumnData[] = (pooled ? columnPool.take(d => (d[0] as Float64Array | Int32Array).length >= want) : undefined) ??
-        kinds.map(k => k <= K_TIME || k === K_INT ? new Float64Array(pooled ? want + (want >> 3) : want) : k === K_STRING ? new Int32Array(pooled ? want + (want >> 3) : want) as unknown as ColumnData : new Array<unknown>(want))
+        kinds.map(k => k <= K_TIME || k === K_INT ? new Float64Array(cap) : k === K_STRING ? new Int32Array(cap) as unknown as ColumnData : new Array<unknown>(want))
       const dict = interner.startDictionary()
       const m = framing !== undefined
         ? parseLazyBatch(batch, framing, kinds, cols, data, dict, interner)
