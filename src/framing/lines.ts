@@ -21,7 +21,10 @@ export interface LinesOptions {
 
 /** Live counters of a {@link lines} stage. */
 export interface LinesStats {
-  /** Every line seen, dropped ones included. */
+  /**
+   * Every line seen, dropped ones included: a batch's lines once it is framed (by its consumer,
+   * or by this stage before it makes the next batch; see LineBatch, "Framed lazily").
+   */
   lines: number
   /** Lines dropped for exceeding `maxLineBytes`. */
   tooLong: number
@@ -46,6 +49,10 @@ const OFFSET_POOL = 4
  * Buffers the unfinished last line of a chunk, at most `maxLineBytes`; past that the line is
  * dropped and counted, so an input without newlines cannot grow memory. Never waits for more
  * input while it has a complete line: each chunk's lines are yielded before the next pull.
+ *
+ * A batch is cut into lines when it is first read, so that a consumer that reads its bytes
+ * anyway can find the line ends as it goes (the typed CSV parser does): see {@link LineBatch},
+ * "Framed lazily". The lines, numbers, counters and dropped lines are the same either way.
  *
  * @example
  * ```ts
