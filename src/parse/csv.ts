@@ -370,8 +370,9 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
   //
   // Fused (parseLazyBatch): the lines are not framed; line i0 starts at byte pos0, and a plain
   // line ends at the LF its last field's scan stops at. The loop writes starts/ends as it goes,
-  // finds the LF itself for an unusual line (a CRLF line included), and stops at the end of the bytes (DONE), at
-  // line n (FULL: the arrays are full), or before a line longer than maxLine (FALLBACK).
+  // finds the LF itself for an unusual line (a CRLF line included), and stops at the end of the
+  // bytes (DONE), at line n (FULL: the arrays are full), or before a line longer than maxLine
+  // (FALLBACK).
   function parseTypedRows (batch: LineBatch, u: Units, view: DataView, starts: Int32Array, ends: Int32Array, i0: number, n: number, pos0: number,
     fused: boolean, maxLine: number, lines0: number, m0: number,
     kinds: number[], ncol: number, nums: Float64Array[], ids: Int32Array[], cols: Column[], data: ColumnData[], dict: string[], interner: StringInterner): number {
