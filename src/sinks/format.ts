@@ -1,6 +1,6 @@
 import { asRecordBatch, type RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord, Stage } from '../types.js'
-import { JsonBytes } from './json-bytes.js'
+import { JsonBytes, viewOf } from './json-bytes.js'
 
 /** Live counters of a formatting stage. */
 export interface FormatStats {
@@ -52,8 +52,12 @@ export function toJsonLines (options: ToJsonLinesOptions = {}): BytesFormatStage
         // Columnar: keys encoded once per batch, values straight from the columns.
         const nf = fields.length
         const kinds = new Int8Array(nf)
-        const first = fields.map(f => Buffer.from('{' + JSON.stringify(f) + ':'))
-        const next = fields.map(f => Buffer.from(',' + JSON.stringify(f) + ':'))
+        // Each key's text as the first field ({"k":) and after another (,"k":), all in one
+        // buffer: key j's first form at [at[j], at[j + 1]), its other at [at[nf + j], at[nf + j + 1]).
+        const texts = [...fields.map(f => '{' + JSON.stringify(f) + ':'), ...fields.map(f => ',' + JSON.stringify(f) + ':')]
+        const keys = Buffer.from(texts.join(''))
+        const at = new Int32Array(2 * nf + 1)
+        for (let k = 0; k < texts.length; k++) at[k + 1] = at[k]! + Buffer.byteLength(texts[k]!)
         const ids: Int32Array[] = []
         const dictBytes: Uint8Array[][] = []
         const nums: Float64Array[] = []
@@ -68,7 +72,7 @@ export function toJsonLines (options: ToJsonLinesOptions = {}): BytesFormatStage
           nums.push(num ?? NO_NUMBERS)
           vals.push(d === undefined && num === undefined ? batch.values(f)! : [])
         }
-        writeColumns(out, n, kinds, first, next, ids, dictBytes, nums, vals)
+        writeColumns(out, n, kinds, viewOf(keys), at, ids, dictBytes, nums, vals)
       } else {
         for (let i = 0; i < n; i++) { out.utf8(JSON.stringify(batch.row(i))); out.byte(10) }
       }
@@ -91,23 +95,34 @@ const NO_NUMBERS = new Float64Array(0)
 // undefined in a row is left out, as JSON.stringify does). Each array of arrays holds one kind
 // only, the other kinds' entries empty placeholders: so every read here is monomorphic, and the
 // loop, kept out of the async generator, is optimized as a plain function.
-function writeColumns (out: JsonBytes, n: number, kinds: Int8Array, first: Uint8Array[], next: Uint8Array[], ids: Int32Array[], dictBytes: Uint8Array[][],
+function writeColumns (out: JsonBytes, n: number, kinds: Int8Array, keys: DataView, at: Int32Array, ids: Int32Array[], dictBytes: Uint8Array[][],
   nums: Float64Array[], vals: Array<ArrayLike<unknown>>): void {
   const nf = kinds.length
+  // Where column j's number of the row before was written in `out` ([from, to)): a number equal
+  // to it (a window's start and end, on every row of that window) is copied, not printed again.
+  const from = new Int32Array(nf)
+  const to = new Int32Array(nf)
   for (let i = 0; i < n; i++) {
     let opened = false
     for (let j = 0; j < nf; j++) {
       const kind = kinds[j]
+      const k = opened ? nf + j : j // the key's text
       if (kind === NUMBERS) {
-        out.raw(opened ? next[j]! : first[j]!)
-        out.numberAt(nums[j]!, i)
+        out.copy(keys, at[k]!, at[k + 1]!)
+        const col = nums[j]!
+        if (i > 0 && col[i] === col[i - 1]) out.again(from[j]!, to[j]!)
+        else {
+          from[j] = out.length
+          out.numberAt(col, i)
+          to[j] = out.length
+        }
       } else if (kind === DICT) {
-        out.raw(opened ? next[j]! : first[j]!)
+        out.copy(keys, at[k]!, at[k + 1]!)
         out.raw(dictBytes[j]![ids[j]![i]!]!)
       } else {
         const v = vals[j]![i]
         if (v === undefined) continue
-        out.raw(opened ? next[j]! : first[j]!)
+        out.copy(keys, at[k]!, at[k + 1]!)
         if (typeof v === 'string') out.string(v)
         else out.value(v)
       }

@@ -21,6 +21,8 @@ const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) 
  */
 export class JsonBytes {
   #buf: Buffer
+  // #buf's bytes, for copies four bytes at a time.
+  #view: DataView
   #p = 0
   // With `lend`: at most 2 buffers handed back, the longest kept (a pool full of buffers a
   // little too short would turn every batch into a miss).
@@ -29,6 +31,7 @@ export class JsonBytes {
   constructor (capacity = 64 * 1024, lend = false) {
     this.#spare = lend ? new Pool<Buffer>(2, b => b.length) : undefined
     this.#buf = this.#alloc(capacity)
+    this.#view = viewOf(this.#buf)
   }
 
   // A lent buffer must own its memory (returnChunk finds it by its ArrayBuffer), and is made a
@@ -47,6 +50,7 @@ export class JsonBytes {
     const next = this.#alloc(Math.max(this.#buf.length * 2, this.#p + n))
     this.#buf.copy(next, 0, 0, this.#p)
     this.#buf = next
+    this.#view = viewOf(next)
   }
 
   /** Appends a string known to be ASCII (keys, punctuation, number text). */
@@ -75,6 +79,30 @@ export class JsonBytes {
     let p = this.#p
     for (let k = 0; k < n; k++) b[p++] = u[k]!
     this.#p = p
+  }
+
+  /**
+   * Appends bytes [from, to) of `src`, four at a time (short text: a key): cheaper than a copy
+   * byte by byte, and than a native copy of so few bytes.
+   */
+  copy (src: DataView, from: number, to: number): void {
+    const n = to - from
+    this.#ensure(n)
+    const v = this.#view
+    const p = this.#p
+    if (n < 4) {
+      for (let k = 0; k < n; k++) v.setUint8(p + k, src.getUint8(from + k))
+    } else {
+      // Whole words, then the last four bytes (overlapping the words before when n % 4 !== 0).
+      for (let k = 0; k < n - 4; k += 4) v.setInt32(p + k, src.getInt32(from + k, true), true)
+      v.setInt32(p + n - 4, src.getInt32(to - 4, true), true)
+    }
+    this.#p = p + n
+  }
+
+  /** Appends again bytes [from, to) of those written since the last take (a value repeated). */
+  again (from: number, to: number): void {
+    this.copy(this.#view, from, to)
   }
 
   /** Appends one byte. */
@@ -250,7 +278,13 @@ export class JsonBytes {
     } else {
       this.#buf = Buffer.allocUnsafe(want)
     }
+    this.#view = viewOf(this.#buf)
     this.#p = 0
     return out
   }
+}
+
+/** A DataView of a buffer's bytes. */
+export function viewOf (b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength)
 }

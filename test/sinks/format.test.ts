@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parseCsv, RecordBatch, toCsv, toJsonLines } from '../../src/index.js'
 import { collect, fromItems, stageContract } from '../helpers.js'
@@ -19,6 +20,32 @@ describe('toJsonLines()', () => {
   it('formats columnar batches row by row, in field order', async () => {
     const batches = await collect(parseCsv({ columns: 'ts:time,sensor:string,value:float' })(fromItems([['1,a,2.5', '2,b,-0']])))
     expect(texts(await collect(toJsonLines()(fromItems(batches))))).toEqual(['{"ts":1,"sensor":"a","value":2.5}\n{"ts":2,"sensor":"b","value":0}\n'])
+  })
+
+  it('writes columnar batches as JSON.stringify writes their rows: repeated numbers, short and long keys, output past the first buffer', async () => {
+    // Numbers drawn from a few values, so that runs of equal ones (copied from the row before,
+    // not printed again) are common, with NaN, -0 and texts of 1 to 23 bytes among them.
+    const num = fc.constantFrom(0, -0, 1, 7, NaN, Infinity, -12.5, 23.001875000000005, 1700000000000, 1e21, 2 ** 53, 0.1)
+    const name = fc.string({ minLength: 0, maxLength: 12, unit: fc.constantFrom('a', 'é', '"', '\\', 'key', 'x') })
+    const column = fc.oneof(
+      fc.record({ kind: fc.constant('numbers' as const), run: fc.integer({ min: 1, max: 5 }), values: fc.array(num, { minLength: 1, maxLength: 6 }) }),
+      fc.record({ kind: fc.constant('values' as const), run: fc.constant(1), values: fc.array(fc.oneof(fc.string(), fc.constant(undefined), fc.constant(null), num), { minLength: 1, maxLength: 6 }) }))
+    const shape = fc.record({
+      fields: fc.uniqueArray(name, { minLength: 1, maxLength: 6 }),
+      columns: fc.array(column, { minLength: 6, maxLength: 6 }),
+      rows: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 2000, max: 3000 }))
+    })
+    await fc.assert(fc.asyncProperty(shape, async ({ fields, columns, rows }) => {
+      // Column j's value in row i: values[floor(i / run) % length] (runs of `run` equal values).
+      const cols = fields.map((_, j) => {
+        const { kind, run, values } = columns[j]!
+        const at = (i: number): unknown => values[Math.floor(i / run) % values.length]
+        return kind === 'numbers' ? Float64Array.from({ length: rows }, (_, i) => at(i) as number) : Array.from({ length: rows }, (_, i) => at(i))
+      })
+      const batch = RecordBatch.fromColumns(fields, cols, rows)
+      const expected = Array.from({ length: rows }, (_, i) => JSON.stringify(batch.row(i)) + '\n').join('')
+      expect(texts(await collect(toJsonLines()(fromItems([batch])))).join('')).toBe(expected)
+    }), { numRuns: 300 })
   })
 
   it('skips empty batches', async () => {
