@@ -317,8 +317,11 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
     // Each column's output array; the other kind's entry is an empty placeholder, never written.
     const nums = data.map(d => d instanceof Float64Array ? d : NO_NUMBERS)
     const ids = data.map(d => d instanceof Int32Array ? d : NO_IDS)
-    return parseTypedRows(batch, u, new DataView(u.buffer, u.byteOffset, u.byteLength), batch.starts, batch.ends, i0, n, 0, false, 0, stats.lines, 0,
+    const lines0 = stats.lines
+    const m = parseTypedRows(batch, u, new DataView(u.buffer, u.byteOffset, u.byteLength), batch.starts, batch.ends, i0, n, 0, u.length, false, 0, lines0, 0,
       kinds, kinds.length, nums, ids, cols, data, dict, interner)
+    countLines(lines0, i0)
+    return m
   }
 
   // parseTypedBatch() for a batch its framer left unframed (see LineBatch, "Framed lazily"): the
@@ -336,7 +339,9 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
     let pos = 0
     for (;;) {
       const room = Math.min(f.starts.length, (data[0] as Float64Array | Int32Array).length)
-      m = parseTypedRows(batch, u, view, f.starts, f.ends, i, room, pos, true, f.maxLineBytes, stats.lines, m, kinds, kinds.length, nums, ids, cols, data, dict, interner)
+      const lines0 = stats.lines
+      m = parseTypedRows(batch, u, view, f.starts, f.ends, i, room, pos, u.length, true, f.maxLineBytes, lines0, m, kinds, kinds.length, nums, ids, cols, data, dict, interner)
+      countLines(lines0, i)
       i = loopLine
       pos = loopPos
       if (loopState === DONE) {
@@ -350,13 +355,23 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
     batch.endFraming(i, pos)
     const n = batch.length
     growColumns(data, nums, ids, m, n)
-    return parseTypedRows(batch, u, view, batch.starts, batch.ends, i, n, 0, false, 0, stats.lines, m, kinds, kinds.length, nums, ids, cols, data, dict, interner)
+    const lines0 = stats.lines
+    m = parseTypedRows(batch, u, view, batch.starts, batch.ends, i, n, 0, u.length, false, 0, lines0, m, kinds, kinds.length, nums, ids, cols, data, dict, interner)
+    countLines(lines0, i)
+    return m
   }
 
-  // Where parseTypedRows() stopped: the next line's index and (fused) its first byte, and why.
+  // Where parseTypedRows() stopped: the next line's index and (fused) its first byte, and why;
+  // and the lines after a line that a quoted record went on in.
   let loopLine = 0
   let loopPos = 0
   let loopState = DONE
+  let loopSkipped = 0
+
+  // Sets stats.lines after a call of parseTypedRows() from line i0, stats.lines being lines0 before it.
+  function countLines (lines0: number, i0: number): void {
+    stats.lines = lines0 + (loopLine - i0) - loopSkipped
+  }
 
   // The loop of parseTypedBatch(), over lines i0..n-1, writing rows from m0 on; returns the rows
   // written. It takes only fields that fit their column's plain form (digits, a decimal of at
@@ -366,27 +381,30 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
   // taken, and one exit is seen at the first unusual line. Also: no closures (a variable they
   // capture lives in a heap context, so each `m++` and row store would go through memory), the
   // line offsets read from the batch's arrays, and each column's output in a monomorphic array by
-  // kind. `lines0` is stats.lines before line i0; stats.lines is set on the way out.
+  // kind. `lines0` is stats.lines before line i0; countLines() sets stats.lines after a call.
+  // `size` is u.length, passed in: the first call may be compiled while it runs, and an operation
+  // it ran before V8 gave it type feedback (its first lines) would deoptimize that code.
   //
   // Fused (parseLazyBatch): the lines are not framed; line i0 starts at byte pos0, and a plain
   // line ends at the LF its last field's scan stops at. The loop writes starts/ends as it goes,
   // finds the LF itself for an unusual line (a CRLF line included), and stops at the end of the
   // bytes (DONE), at line n (FULL: the arrays are full), or before a line longer than maxLine
   // (FALLBACK).
-  function parseTypedRows (batch: LineBatch, u: Units, view: DataView, starts: Int32Array, ends: Int32Array, i0: number, n: number, pos0: number,
+  function parseTypedRows (batch: LineBatch, u: Units, view: DataView, starts: Int32Array, ends: Int32Array, i0: number, n: number, pos0: number, size: number,
     fused: boolean, maxLine: number, lines0: number, m0: number,
     kinds: number[], ncol: number, nums: Float64Array[], ids: Int32Array[], cols: Column[], data: ColumnData[], dict: string[], interner: StringInterner): number {
     let m = m0
     let skipped = 0 // lines after a line that a quoted record went on in
     let next = pos0
-    const size = u.length
     let state = FULL
     let i = i0
-    for (; i < n; i++) {
+    // (The loop's ends are tested at its top, none after it: see the end.)
+    for (; ; i++) {
       let s: number
       let e: number
+      if (fused && next >= size) { state = DONE; break }
+      if (i >= n) break // FULL: the arrays are full
       if (fused) {
-        if (next >= size) { state = DONE; break }
         s = next
         e = size
       } else {
@@ -505,11 +523,14 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
       i += r >> 1
       skipped += r >> 1
     }
-    if (fused && state === FULL && next >= size) state = DONE
-    stats.lines = lines0 + (i - i0) - skipped
+    // Stores only, no operation that needs type feedback (countLines() does the arithmetic): the
+    // first call reaches this only at its end, after V8 may have compiled the loop on the stack
+    // (OSR) already, without feedback for what follows it, and such an operation would
+    // deoptimize that code (which it did, at a test of `state` that was here).
     loopLine = i
     loopPos = next
     loopState = state
+    loopSkipped = skipped
     return m
   }
 
