@@ -354,7 +354,8 @@ function refiner (node: Node): SelectionProgram {
     case 'and': {
       // Rows failing the left side are gone before the right side runs: && short-circuits.
       const l = refiner(node.l); const r = refiner(node.r)
-      return (batch, sel, n) => { const m = l(batch, sel, n); return m === 0 ? 0 : r(batch, sel, m) }
+      const both: SelectionProgram = (batch, sel, n) => { const m = l(batch, sel, n); return m === 0 ? 0 : r(batch, sel, m) }
+      return range(node, both) ?? both
     }
     case 'or': return either(refiner(node.l), refiner(node.r))
     case 'not': return negation(refiner(node.e))
@@ -436,15 +437,62 @@ function comparing (node: CmpNode): SelectionProgram | undefined {
       return a === undefined || b === undefined ? slow(batch, sel, n) : loop(a, b, sel, n)
     }
   }
-  const field = lField ?? rField
-  const k = constantOf(lField !== undefined ? r : l)
-  if (field === undefined || k === undefined || typeof k.value !== 'number') return undefined
-  const c = k.value
-  const loop = CONSTANT_LOOPS[lField !== undefined ? node.op : MIRROR[node.op]!]!
+  const cmp = withConstant(node)
+  if (cmp === undefined) return undefined
+  const { field, op, c } = cmp
+  const loop = CONSTANT_LOOPS[op]!
   return (batch, sel, n) => {
     const col = batch.numbers(field)
     return col === undefined ? slow(batch, sel, n) : loop(col, c, sel, n)
   }
+}
+
+/** A comparison of a top-level field with a number (either side) as `field op c`, or undefined. */
+function withConstant (node: Node): { field: string, op: string, c: number } | undefined {
+  if (node.t !== 'cmp') return undefined
+  const { l, r } = node
+  const lField = l.t === 'field' && l.path.length === 1 ? l.path[0]! : undefined
+  const rField = r.t === 'field' && r.path.length === 1 ? r.path[0]! : undefined
+  if ((lField === undefined) === (rField === undefined)) return undefined
+  const k = constantOf(lField !== undefined ? r : l)
+  if (k === undefined || typeof k.value !== 'number') return undefined
+  return { field: (lField ?? rField)!, op: lField !== undefined ? node.op : MIRROR[node.op]!, c: k.value }
+}
+
+/**
+ * `a && b` where a and b bound one field from below and above (`value >= -40 && value <= 125`,
+ * in either order, a constant on either side): one loop over the column testing both, instead of
+ * a loop per side. `both` (the two sides one after the other) takes a batch without that numeric
+ * column. Undefined for any other `&&`.
+ */
+function range (node: Extract<Node, { t: 'and' | 'or' }>, both: SelectionProgram): SelectionProgram | undefined {
+  const a = withConstant(node.l)
+  const b = withConstant(node.r)
+  if (a === undefined || b === undefined || a.field !== b.field) return undefined
+  const lower = LOWER.has(a.op) ? a : LOWER.has(b.op) ? b : undefined
+  const upper = UPPER.has(a.op) ? a : UPPER.has(b.op) ? b : undefined
+  if (lower === undefined || upper === undefined) return undefined
+  const loop = RANGE_LOOPS[lower.op + upper.op]!
+  const { field } = a
+  const lo = lower.c
+  const hi = upper.c
+  return (batch, sel, n) => {
+    const col = batch.numbers(field)
+    return col === undefined ? both(batch, sel, n) : loop(col, lo, hi, sel, n)
+  }
+}
+
+const LOWER = new Set(['>', '>='])
+const UPPER = new Set(['<', '<='])
+
+type RangeLoop = (col: Float64Array, lo: number, hi: number, sel: Uint32Array, n: number) => number
+
+// As CONSTANT_LOOPS, both bounds tested on one read (NaN passes neither, as with the two loops).
+const RANGE_LOOPS: Record<string, RangeLoop> = {
+  '>=<=': (col, lo, hi, sel, n) => { let k = 0; for (let j = 0; j < n; j++) { const i = sel[j]!; const v = col[i]!; sel[k] = i; k += +(v >= lo) & +(v <= hi) } return k },
+  '>=<': (col, lo, hi, sel, n) => { let k = 0; for (let j = 0; j < n; j++) { const i = sel[j]!; const v = col[i]!; sel[k] = i; k += +(v >= lo) & +(v < hi) } return k },
+  '><=': (col, lo, hi, sel, n) => { let k = 0; for (let j = 0; j < n; j++) { const i = sel[j]!; const v = col[i]!; sel[k] = i; k += +(v > lo) & +(v <= hi) } return k },
+  '><': (col, lo, hi, sel, n) => { let k = 0; for (let j = 0; j < n; j++) { const i = sel[j]!; const v = col[i]!; sel[k] = i; k += +(v > lo) & +(v < hi) } return k }
 }
 
 type ConstantLoop = (col: Float64Array, c: number, sel: Uint32Array, n: number) => number

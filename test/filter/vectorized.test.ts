@@ -102,6 +102,39 @@ describe('where(): selection programs on columnar batches (property)', () => {
   })
 })
 
+describe('where(): a range on one field (both bounds in one loop)', () => {
+  // field >/>= lo && field </<= hi, in either order, each with the number on either side, and
+  // near misses (two lower bounds, two fields, a bound that is not a number) that stay two loops.
+  const bound = (f: string, op: string, v: string, mirrored: boolean): string => mirrored ? `${v} ${MIRRORED[op]!} ${f}` : `${f} ${op} ${v}`
+  const MIRRORED: Record<string, string> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=', '==': '==', '!=': '!=' }
+  const rangeExpr = fc.tuple(numField, fc.constantFrom('>', '>=', '<', '<=', '=='), numberLit, fc.boolean(), fc.oneof(numField, fc.constant('same')),
+    fc.constantFrom('<', '<=', '>', '>=', '!='), fc.oneof(numberLit, otherLit), fc.boolean())
+    .map(([f, op1, v1, m1, g, op2, v2, m2]) => `${bound(f, op1, v1, m1)} && ${bound(g === 'same' ? f : g, op2, v2, m2)}`)
+
+  it('keeps exactly the rows the per-row evaluation keeps (property)', async () => {
+    await fc.assert(fc.asyncProperty(rangeExpr, fc.array(fc.tuple(rowsArb, fc.constantFrom<Layout>('float', 'float', 'boxed', 'absent')), { minLength: 1, maxLength: 3 }), async (src, specs) => {
+      let id = 0
+      const batches = specs.map(([rows, layout]) => { const b = columnar(rows, layout, id); id += rows.length; return b })
+      const expected = batches.flatMap(b => expectedIds(src, b))
+      const stage = where(src)
+      expect(idsOf(await collect(stage(fromItems(batches)))), src).toEqual(expected)
+      expect(stage.stats, src).toEqual({ kept: expected.length, dropped: id - expected.length })
+    }), { numRuns: 1500 })
+  })
+
+  it('narrows only the rows it is given, with each pair of bound kinds', () => {
+    const rows = [-41, -40, -39.5, 0, -0, NaN, 124.99, 125, 125.01, Infinity, -Infinity].map((a, i) => ({ a, b: i, c: 0, s: 'x' }))
+    const batch = columnar(rows, 'float')
+    for (const src of ['a >= -40 && a <= 125', 'a > -40 && a < 125', 'a >= -40 && a < 125', 'a > -40 && a <= 125', 'a <= 125 && a >= -40', '125 > a && -40 < a']) {
+      const given = [0, 1, 2, 4, 5, 6, 7, 8, 9]
+      const sel = Uint32Array.from(given)
+      const k = compileExpression(src).refine(batch, sel, given.length)
+      const all = new Set(expectedIds(src, batch))
+      expect([...sel.subarray(0, k)], src).toEqual(given.filter(i => all.has(i)))
+    }
+  })
+})
+
 describe('where(): column loops agree with the row path on edge cases', () => {
   const rows = [
     { a: NaN, b: 1, c: 0, s: 'x' },
