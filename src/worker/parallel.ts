@@ -1,4 +1,6 @@
-import { Worker } from 'node:worker_threads'
+// node:worker_threads costs about 1 ms to load: fetched when a worker starts, not imported (the
+// CLI bundle hoists static imports of built-ins to its top, where every run would pay for it).
+import type * as WorkerThreads from 'node:worker_threads'
 import type { RecordBatch } from '../batch/record-batch.js'
 import { ConfigError, RejectedInputError, SensorpipeError, SinkError, SourceError } from '../errors.js'
 import { type FilterStats, where } from '../filter/filter.js'
@@ -77,6 +79,7 @@ export function parseInWorker (path: string, options: ParseOptions = {}, run: Pa
   async function * parsedInWorker (): AsyncGenerator<RecordBatch> {
     if (signal?.aborted === true) return
     const init: WorkerInit = { path, chunkBytes, options: plain(options), forwardRejections: onRejected !== undefined, window, where: run.where }
+    const { Worker } = process.getBuiltinModule('node:worker_threads') as typeof WorkerThreads
     const worker = new Worker(WORKER_URL, { workerData: init, stdout: false, stderr: false })
     const queue: Array<WorkerMessage | { t: 'exit', code: number } | { t: 'abort' }> = []
     let head = 0
