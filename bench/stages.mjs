@@ -3,7 +3,7 @@
 // timed alone on in-memory input (no I/O), so a regression in one stage is visible.
 //   node bench/stages.mjs [lines]        (default 1,000,000; needs `npm run build` first)
 import { performance } from 'node:perf_hooks'
-import { lines, parseCsv, parseJson, parseKeyValue, where, tumbling, toJsonLines, LineBatch } from '../dist/index.js'
+import { lines, parseCsv, parseJson, parseKeyValue, where, tumbling, toJsonLines, LineBatch, RecordBatch } from '../dist/index.js'
 
 const N = Number(process.argv[2] ?? 1_000_000)
 const CHUNK = Number(process.env.CHUNK ?? (1 << 20))
@@ -54,4 +54,14 @@ const win = () => tumbling({ size: '1s', time: 'ts', key: 'sensor', aggregates: 
 await time('tumbling 1s by sensor (columnar)', N, () => collect(win()(from(records))))
 await time('tumbling 1s by sensor (rows)', N, () => collect(win()(from(rows))))
 await time('toJsonLines (columnar)', N, () => collect(toJsonLines()(from(records))))
+// The window's results as the reference job writes them (window, end, sensor, count, mean, min,
+// max: one line per window and sensor), copied into plain columns once, so that each timed run
+// formats fresh batches of the same data. Per result line, not per input record.
+const results = (await collect(win()(from(records)))).map(b => {
+  const rs = b.toRows()
+  const fields = Object.keys(rs[0])
+  return { fields, n: rs.length, cols: fields.map(f => rs.every(r => typeof r[f] === 'number') ? Float64Array.from(rs, r => r[f]) : rs.map(r => r[f])) }
+})
+const nResults = results.reduce((sum, b) => sum + b.n, 0)
+await time('toJsonLines (window results)', nResults, () => collect(toJsonLines()(from(results.map(b => RecordBatch.fromColumns(b.fields, b.cols, b.n))))))
 void LineBatch
