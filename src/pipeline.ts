@@ -21,6 +21,7 @@ import type { MemoryReport, MemoryRun } from './memory/run.js'
 import { session } from './window/session.js'
 import { sliding } from './window/sliding.js'
 import { tumbling } from './window/tumbling.js'
+import { importModule } from './util/import-module.js'
 
 /**
  * Everything a run is made of, one option per CLI flag (`--max-line-bytes` is `maxLineBytes`).
@@ -413,7 +414,7 @@ export async function runPipeline (options: PipelineOptions, context: RunContext
   try {
     const built = buildPipeline(options, { stages: definition?.stages, onRejected, onLate })
     // Memory options: their module is loaded only when one is given (docs/memory.md).
-    if (wantsMemory(options)) memory = (await import(MEMORY_MODULE) as typeof import('./memory/run.js')).memoryRun(options, built)
+    if (wantsMemory(options)) memory = (await importModule<typeof import('./memory/run.js')>(new URL(MEMORY_MODULE, import.meta.url).href)).memoryRun(options, built)
     // --emit-events: connection events go to the output as JSON lines as they happen, between
     // whole batches of records.
     let events: Writable | undefined

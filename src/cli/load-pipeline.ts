@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ConfigError } from '../errors.js'
 import type { PipelineDefinition, PipelineOptions } from '../pipeline.js'
+import { importModule } from '../util/import-module.js'
 
 // The library entry next to the CLI bundle (dist/cli.js -> dist/index.js).
 function libraryUrl (): string {
@@ -23,7 +24,7 @@ function libraryUrl (): string {
 export async function loadPipeline (path: string): Promise<PipelineDefinition> {
   const file = resolve(path)
   if (!existsSync(file)) throw new ConfigError(`no pipeline file ${path}`)
-  const { build } = await import('esbuild')
+  const { build } = await importModule<typeof import('esbuild')>('esbuild')
   const lib = libraryUrl()
   let code: string
   try {
@@ -51,7 +52,7 @@ export async function loadPipeline (path: string): Promise<PipelineDefinition> {
   let mod: { default?: unknown }
   try {
     writeFileSync(tmp, code)
-    mod = await import(pathToFileURL(tmp).href) as { default?: unknown }
+    mod = await importModule<{ default?: unknown }>(pathToFileURL(tmp).href)
   } catch (err) {
     if (err instanceof TypeError) throw new ConfigError(`pipeline ${path}: ${err.message}`)
     throw err

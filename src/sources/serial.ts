@@ -3,6 +3,7 @@ import { SourceError } from '../errors.js'
 import type { SourceOptions } from '../types.js'
 import { describe, optionalFunction, positiveInteger } from '../util/validate.js'
 import { ChunkQueue, OVERFLOW_POLICIES, type OverflowPolicy } from './buffer.js'
+import { importModule } from '../util/import-module.js'
 
 export type { OverflowPolicy } from './buffer.js'
 
@@ -483,7 +484,7 @@ function unixReader (p: SerialBindingPort): ((buf: Buffer) => Promise<number>) |
 
 async function defaultBinding (): Promise<SerialBinding> {
   try {
-    const { SerialPort } = await import('serialport')
+    const { SerialPort } = await importModule<typeof import('serialport')>('serialport')
     return SerialPort.binding as unknown as SerialBinding
   } catch (err) {
     throw new SerialError('ERR_SERIAL_BINDING', `serial ports are not available here: ${messageOf(err)}`, { cause: err })
