@@ -64,10 +64,15 @@ for (const c of commands) cli.command(c as never)
 const usage = (cli as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } })
   .getInternalMethods?.().getUsageInstance?.()
 if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {}
-try {
-  await cli.parseAsync()
-} catch (err) {
-  if (!(err instanceof UsageError)) throw err
-  process.stderr.write(`sensorpipe: ${err.message}\n(see: sensorpipe --help)\n`)
-  process.exitCode = EXIT.usage
+// (An async function, not a top-level await: the CLI is bundled as CommonJS, see code-cache.ts.
+// An error other than a usage mistake is rethrown, and ends the process as an uncaught one would.)
+async function main (): Promise<void> {
+  try {
+    await cli.parseAsync()
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    process.stderr.write(`sensorpipe: ${err.message}\n(see: sensorpipe --help)\n`)
+    process.exitCode = EXIT.usage
+  }
 }
+void main()
