@@ -1,7 +1,8 @@
 // The CLI's start-up: the command's code is one CommonJS bundle (dist/cli-bundle.cjs), compiled
 // here with the V8 code cache that the build made for it (dist/cli-bundle.cache), so that a run
 // neither parses the 450 KB bundle nor compiles its functions one by one as they are first
-// called, and Node's ES module loader is not needed for it. See docs/performance.md, "Start-up".
+// called, and Node's ES module loader is not needed for it. See docs/architecture.md ("What the
+// build makes of the CLI") and docs/performance.md ("The seventh session").
 //
 // Why our own loader and not Node's: Node 20 has no compile cache for modules
 // (module.enableCompileCache() arrived in Node 22), and vm.Script is V8's documented way to
