@@ -427,9 +427,8 @@ const MIRROR: Record<string, string> = { '<': '>', '<=': '>=', '>': '<', '>=': '
  */
 function comparing (node: CmpNode): SelectionProgram | undefined {
   const slow = rowByRow(node)
-  const { l, r } = node
-  const lField = l.t === 'field' && l.path.length === 1 ? l.path[0]! : undefined
-  const rField = r.t === 'field' && r.path.length === 1 ? r.path[0]! : undefined
+  const lField = topField(node.l)
+  const rField = topField(node.r)
   if (lField !== undefined && rField !== undefined) {
     const loop = COLUMN_LOOPS[node.op]!
     return (batch, sel, n) => {
@@ -447,14 +446,18 @@ function comparing (node: CmpNode): SelectionProgram | undefined {
   }
 }
 
+/** The name of a top-level field operand (`value`, not `a.b`), or undefined. */
+function topField (node: Node): string | undefined {
+  return node.t === 'field' && node.path.length === 1 ? node.path[0]! : undefined
+}
+
 /** A comparison of a top-level field with a number (either side) as `field op c`, or undefined. */
 function withConstant (node: Node): { field: string, op: string, c: number } | undefined {
   if (node.t !== 'cmp') return undefined
-  const { l, r } = node
-  const lField = l.t === 'field' && l.path.length === 1 ? l.path[0]! : undefined
-  const rField = r.t === 'field' && r.path.length === 1 ? r.path[0]! : undefined
+  const lField = topField(node.l)
+  const rField = topField(node.r)
   if ((lField === undefined) === (rField === undefined)) return undefined
-  const k = constantOf(lField !== undefined ? r : l)
+  const k = constantOf(lField !== undefined ? node.r : node.l)
   if (k === undefined || typeof k.value !== 'number') return undefined
   return { field: (lField ?? rField)!, op: lField !== undefined ? node.op : MIRROR[node.op]!, c: k.value }
 }
