@@ -75,15 +75,25 @@ const { expr } = fc.letrec<{ expr: string, cmp: string, operand: string }>(tie =
   operand: fc.oneof(anyField, numberLit, otherLit, fc.tuple(numField, fc.constantFrom('+', '-', '*', '/', '%'), numberLit).map(([f, op, v]) => `(${f} ${op} ${v})`))
 }))
 
+// Batches of random rows in random column layouts.
+const batchSpecs = fc.array(fc.tuple(rowsArb, fc.constantFrom<Layout>('float', 'float', 'boxed', 'absent')), { minLength: 1, maxLength: 3 })
+
+// where(src) on columnar batches made from specs keeps exactly the rows the per-row evaluation
+// keeps, and counts them; returns the batches and the ids kept.
+async function checkColumnar (src: string, specs: Array<[Array<{ a: number, b: number, c: number, s: string }>, Layout]>): Promise<{ batches: RecordBatch[], expected: number[] }> {
+  let id = 0
+  const batches = specs.map(([rows, layout]) => { const b = columnar(rows, layout, id); id += rows.length; return b })
+  const expected = batches.flatMap(b => expectedIds(src, b))
+  const stage = where(src)
+  expect(idsOf(await collect(stage(fromItems(batches)))), src).toEqual(expected)
+  expect(stage.stats, src).toEqual({ kept: expected.length, dropped: id - expected.length })
+  return { batches, expected }
+}
+
 describe('where(): selection programs on columnar batches (property)', () => {
   it('keeps exactly the rows the per-row evaluation keeps, for random expressions and values', async () => {
-    await fc.assert(fc.asyncProperty(expr, fc.array(fc.tuple(rowsArb, fc.constantFrom<Layout>('float', 'float', 'boxed', 'absent')), { minLength: 1, maxLength: 3 }), async (src, specs) => {
-      let id = 0
-      const batches = specs.map(([rows, layout]) => { const b = columnar(rows, layout, id); id += rows.length; return b })
-      const expected = batches.flatMap(b => expectedIds(src, b))
-      const stage = where(src)
-      expect(idsOf(await collect(stage(fromItems(batches)))), src).toEqual(expected)
-      expect(stage.stats, src).toEqual({ kept: expected.length, dropped: id - expected.length })
+    await fc.assert(fc.asyncProperty(expr, batchSpecs, async (src, specs) => {
+      const { batches, expected } = await checkColumnar(src, specs)
       // The same records as row-backed batches take the per-row path and agree.
       expect(await keptBy(src, batches.map(b => b.toRows())), src).toEqual(expected)
     }), { numRuns: 1500 })
@@ -112,13 +122,8 @@ describe('where(): a range on one field (both bounds in one loop)', () => {
     .map(([f, op1, v1, m1, g, op2, v2, m2]) => `${bound(f, op1, v1, m1)} && ${bound(g === 'same' ? f : g, op2, v2, m2)}`)
 
   it('keeps exactly the rows the per-row evaluation keeps (property)', async () => {
-    await fc.assert(fc.asyncProperty(rangeExpr, fc.array(fc.tuple(rowsArb, fc.constantFrom<Layout>('float', 'float', 'boxed', 'absent')), { minLength: 1, maxLength: 3 }), async (src, specs) => {
-      let id = 0
-      const batches = specs.map(([rows, layout]) => { const b = columnar(rows, layout, id); id += rows.length; return b })
-      const expected = batches.flatMap(b => expectedIds(src, b))
-      const stage = where(src)
-      expect(idsOf(await collect(stage(fromItems(batches)))), src).toEqual(expected)
-      expect(stage.stats, src).toEqual({ kept: expected.length, dropped: id - expected.length })
+    await fc.assert(fc.asyncProperty(rangeExpr, batchSpecs, async (src, specs) => {
+      await checkColumnar(src, specs)
     }), { numRuns: 1500 })
   })
 
