@@ -106,10 +106,14 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
         // asynchronous one costs a turn of the event loop per chunk (about 6 % of the reference
         // job at 20M lines, even with the read-ahead). Every SYNC_TURN chunks the loop gets a turn
         // anyway, so timers, signals and V8's own tasks (garbage collection, freeing array
-        // buffers) are not held off. A read that took longer than SLOW_READ_MS went to the disk:
-        // from there on the file is read asynchronously, one chunk ahead, so that reading
-        // overlaps the work, as for a FIFO, a device or a followed file.
+        // buffers) are not held off. SLOW_READS reads in a row that took longer than SLOW_READ_MS
+        // each went to the disk: from there on the file is read asynchronously, one chunk ahead,
+        // so that reading overlaps the work, as for a FIFO, a device or a followed file. (One slow
+        // read is not enough: on a busy machine a read from the page cache is sometimes held up
+        // 5-7 ms, in about one run in six of the reference job, which then read the rest of the
+        // file asynchronously.)
         if (!follow && regular) {
+          let slowInARow = 0
           for (let turn = 0; ; turn++) {
             if (turn % SYNC_TURN === SYNC_TURN - 1) await new Promise<void>(resolve => { setImmediate(resolve) })
             if (aborted()) return
@@ -121,11 +125,11 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
             } catch (err) {
               throw readError(path, err)
             }
-            const slow = performance.now() - t0 > SLOW_READ_MS
+            slowInARow = performance.now() - t0 > SLOW_READ_MS ? slowInARow + 1 : 0
             if (bytesRead === 0) return
             position += bytesRead
             yield bytesRead === chunkBytes ? buf : buf.subarray(0, bytesRead)
-            if (slow) break
+            if (slowInARow === SLOW_READS) break
           }
         }
         for (;;) {
@@ -193,6 +197,8 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
 const SYNC_TURN = 8
 /** A synchronous read slower than this came from the disk, not the page cache (25-60 µs per 256 KiB). */
 const SLOW_READ_MS = 2
+/** Slow synchronous reads in a row after which the rest of the file is read asynchronously. */
+const SLOW_READS = 2
 
 function readError (path: string, err: unknown): SourceError {
   return new SourceError('ERR_SOURCE_READ', `cannot read ${path}: ${(err as Error).message}`, { cause: err, path })
