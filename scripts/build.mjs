@@ -26,8 +26,9 @@ await build({
   // import.meta.url (the worker's and the library's paths are found from it) as in the ESM build.
   // ("use strict" first: the bundle's own comes after the banner, where it is no longer a directive.)
   banner: { js: "'use strict'; const __spUrl = require('node:url').pathToFileURL(__filename).href;" },
-  // A light stand-in for string-width (help layout only); see src/cli/shims/string-width.ts.
-  alias: { 'string-width': './src/cli/shims/string-width.ts' },
+  // A light stand-in for string-width (help layout only), and for node:assert (yargs' two
+  // invariant checks); see src/cli/shims/.
+  alias: { 'string-width': './src/cli/shims/string-width.ts', assert: './src/cli/shims/assert.ts' },
   // import() through the entry module's (src/cli/shims/import-module.ts, see src/cli/code-cache.ts).
   plugins: [{
     name: 'cli-import-module',

@@ -1,5 +1,4 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ConfigError } from '../errors.js'
@@ -47,7 +46,7 @@ export async function loadPipeline (path: string): Promise<PipelineDefinition> {
     const where = first?.location === undefined ? '' : ` (${first.location.file}:${first.location.line}:${first.location.column + 1})`
     throw new ConfigError(`cannot load pipeline ${path}: ${first?.text ?? (err as Error).message}${where}`)
   }
-  const dir = mkdtempSync(join(tmpdir(), 'sensorpipe-pipeline-'))
+  const dir = mkdtempSync(join(process.getBuiltinModule('node:os').tmpdir(), 'sensorpipe-pipeline-'))
   const tmp = join(dir, 'pipeline.mjs')
   let mod: { default?: unknown }
   try {

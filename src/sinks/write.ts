@@ -1,6 +1,5 @@
 import { WriteStream } from 'node:fs'
 import { open } from 'node:fs/promises'
-import { Socket } from 'node:net'
 import type { Writable } from 'node:stream'
 import { returnChunk } from '../batch/owned.js'
 import { SinkError } from '../errors.js'
@@ -72,7 +71,10 @@ async function writeStream (stream: Writable, chunks: AsyncIterable<string | Uin
   stream.on('error', onError)
   stream.on('drain', onDrain)
   // Streams that write to a file descriptor are done with a chunk when its write calls back.
-  const handsBack = stream === process.stdout || stream === process.stderr || stream instanceof WriteStream || stream instanceof Socket
+  // (node:net is fetched only for a stream that is none of the others: the CLI writes to stdout
+  // and does not load it otherwise.)
+  const handsBack = stream === process.stdout || stream === process.stderr || stream instanceof WriteStream ||
+    stream instanceof process.getBuiltinModule('node:net').Socket
   const isClosed = (err: Error | undefined): boolean => (err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' || (err as NodeJS.ErrnoException | undefined)?.code === 'ERR_STREAM_DESTROYED'
   try {
     for await (const chunk of chunks) {
