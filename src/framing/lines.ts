@@ -3,6 +3,9 @@ import { Pool, returnChunk } from '../batch/owned.js'
 import type { RejectionHandler, Stage } from '../types.js'
 import { optionalFunction, positiveInteger } from '../util/validate.js'
 
+/** The longest line `lines` keeps unless told otherwise, in bytes. */
+export const DEFAULT_MAX_LINE_BYTES = 65536
+
 export interface LinesOptions {
   /**
    * Longest line kept, in bytes, not counting its LF or CRLF. A longer line is dropped, counted in
@@ -62,7 +65,7 @@ const OFFSET_POOL = 4
  * ```
  */
 export function lines (options: LinesOptions = {}): LinesStage {
-  const maxLineBytes = positiveInteger('maxLineBytes', options.maxLineBytes ?? 65536)
+  const maxLineBytes = positiveInteger('maxLineBytes', options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)
   const onError = optionalFunction('onError', options.onError)
   const reuse = options.reuse ?? false
   if (typeof reuse !== 'boolean') throw new TypeError('"reuse" must be a boolean')

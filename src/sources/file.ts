@@ -40,7 +40,7 @@ export interface FromFileOptions extends SourceOptions {
 export function fromFile (path: string, options: FromFileOptions = {}): AsyncIterable<Buffer> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('"path" must be a non-empty string')
   const { follow = false, signal, onTruncate } = options
-  const chunkBytes = positiveInteger('chunkBytes', options.chunkBytes ?? 262144)
+  const chunkBytes = positiveInteger('chunkBytes', options.chunkBytes ?? DEFAULT_CHUNK_BYTES)
   const pollMs = positiveInteger('pollMs', options.pollMs ?? 250)
   if (typeof follow !== 'boolean') throw new TypeError('"follow" must be a boolean')
   const reuse = options.reuse ?? false
@@ -192,6 +192,9 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
     }
   }
 }
+
+/** Bytes read per chunk unless told otherwise. */
+export const DEFAULT_CHUNK_BYTES = 262144
 
 /** Chunks read synchronously between two turns of the event loop (2 MiB at the default size). */
 const SYNC_TURN = 8

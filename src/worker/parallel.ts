@@ -1,6 +1,7 @@
 // node:worker_threads costs about 1 ms to load: fetched when a worker starts, not imported (the
 // CLI bundle hoists static imports of built-ins to its top, where every run would pay for it).
 import type * as WorkerThreads from 'node:worker_threads'
+import type { LineBatch } from '../batch/line-batch.js'
 import type { RecordBatch } from '../batch/record-batch.js'
 import { ConfigError, RejectedInputError, SensorpipeError, SinkError, SourceError } from '../errors.js'
 import { type FilterStats, where } from '../filter/filter.js'
@@ -9,8 +10,11 @@ import type { MultilineStats } from '../parse/csv.js'
 import { frameAndParse, type ParseOptions } from '../parse/from-options.js'
 import type { ParseStats } from '../parse/reject.js'
 import type { RejectionHandler, SourceOptions } from '../types.js'
+import { DEFAULT_MAX_LINE_BYTES } from '../framing/lines.js'
+import { pipe } from '../pipe.js'
+import { DEFAULT_CHUNK_BYTES } from '../sources/file.js'
 import { positiveInteger } from '../util/validate.js'
-import { fromWire, type WireError, type WireStats, type WorkerInit, type WorkerMessage } from './wire.js'
+import { fromWire, linesFromSlot, lineSlots, type WireError, type WireStats, type WorkerInit, type WorkerMessage } from './wire.js'
 
 export interface ParseInWorkerOptions extends SourceOptions {
   /** Receives each rejected line, on this thread, in input order (a dead-letter writer). */
@@ -24,13 +28,27 @@ export interface ParseInWorkerOptions extends SourceOptions {
    * threads, and the main thread has that much less to do); its counters are `stats.filter`.
    */
   where?: string
+  /**
+   * Which batches this thread parses itself, the worker sending their lines framed but not
+   * parsed: 'auto' (the default) those the worker frames while this thread has taken every
+   * message it sent, so the thread that would wait parses instead; 'none'; or 'all' (for
+   * tests). Only where each batch parses alone: not with `header` or `quotedNewlines`.
+   */
+  parseHere?: 'auto' | 'none' | 'all'
   /** Counters to keep up to date instead of new ones: a built pipeline's framer, parser and filter (runPipeline passes its own). */
   into?: { framer: { readonly stats: LinesStats }, parser: { readonly stats: ParseStats }, filter?: { readonly stats: FilterStats } | undefined }
 }
 
 /** A file parsed on a worker thread: the record batches, and the framer's and parser's live counters. */
 export interface ParsedInWorker extends AsyncIterable<RecordBatch> {
-  readonly stats: { framer: LinesStats, parser: ParseStats, multiline: MultilineStats, filter: FilterStats }
+  readonly stats: {
+    framer: LinesStats
+    parser: ParseStats
+    multiline: MultilineStats
+    filter: FilterStats
+    /** Batches of lines parsed on the worker and on this thread (see `parseHere`). */
+    batches: { worker: number, here: number }
+  }
 }
 
 // The worker's code: beside this module (dist/worker/ for the library, dist/ for the CLI bundle).
@@ -66,19 +84,58 @@ export function parseInWorker (path: string, options: ParseOptions = {}, run: Pa
   const chunkBytes = run.chunkBytes === undefined ? undefined : positiveInteger('chunkBytes', run.chunkBytes)
   const { onRejected, signal } = run
   if (onRejected !== undefined && typeof onRejected !== 'function') throw new TypeError('"onRejected" must be a function')
-  const stats = { framer: framer.stats, parser: parser.stats, multiline: (parser as { multiline?: MultilineStats }).multiline ?? { records: 0, lines: 0 }, filter: filter?.stats ?? { kept: 0, dropped: 0 } }
-  const update = (s: WireStats): void => {
+  const parseHere = run.parseHere ?? 'auto'
+  if (!['auto', 'none', 'all'].includes(parseHere)) throw new TypeError('"parseHere" must be auto, none or all')
+  // This thread's own parser and filter, for the batches of lines it parses: new stages of the
+  // same options (the counters are the worker's and theirs added up), rejections straight to
+  // onRejected, in input order with the worker's (messages are taken in order).
+  const here = parseHere !== 'none' && options.header !== true && options.quotedNewlines !== true
+    ? { parser: frameAndParse(options, onRejected, true).parser, filter: run.where === undefined ? undefined : where(run.where) }
+    : undefined
+  const stats = {
+    framer: framer.stats,
+    parser: parser.stats,
+    multiline: (parser as { multiline?: MultilineStats }).multiline ?? { records: 0, lines: 0 },
+    filter: filter?.stats ?? { kept: 0, dropped: 0 },
+    batches: { worker: 0, here: 0 }
+  }
+  let fromWorker: WireStats | undefined
+  const update = (): void => {
+    const s = fromWorker
+    if (s === undefined) return
     Object.assign(stats.framer, s.framer)
     const { reasons, ...counts } = s.parser
     Object.assign(stats.parser, counts)
+    for (const reason of Object.keys(stats.parser.reasons)) if (!(reason in reasons)) stats.parser.reasons[reason] = 0
     Object.assign(stats.parser.reasons, reasons)
     if (s.multiline !== undefined) Object.assign(stats.multiline, s.multiline)
     if (s.filter !== undefined) Object.assign(stats.filter, s.filter)
+    if (here === undefined || stats.batches.here === 0) return
+    const mine = here.parser.stats
+    stats.parser.lines += mine.lines
+    stats.parser.parsed += mine.parsed
+    stats.parser.malformed += mine.malformed
+    for (const [reason, n] of Object.entries(mine.reasons)) stats.parser.reasons[reason] = (stats.parser.reasons[reason] ?? 0) + n
+    if (here.filter !== undefined) {
+      stats.filter.kept += here.filter.stats.kept
+      stats.filter.dropped += here.filter.stats.dropped
+    }
+  }
+  // The record batches of a batch of lines, parsed (and filtered) here.
+  async function * parsedHere (lines: LineBatch): AsyncGenerator<RecordBatch> {
+    const stages = here!.filter === undefined ? [here!.parser] : [here!.parser, here!.filter]
+    yield * pipe((async function * () { yield lines })(), ...stages) as AsyncIterable<RecordBatch>
   }
 
   async function * parsedInWorker (): AsyncGenerator<RecordBatch> {
     if (signal?.aborted === true) return
-    const init: WorkerInit = { path, chunkBytes, options: plain(options), forwardRejections: onRejected !== undefined, window, where: run.where }
+    // Two slots for batches of lines (one parsed here while the worker fills the other), each
+    // the largest batch the framer makes: a chunk and a carried line. And the count of messages
+    // this thread has taken and the slots' states, for the worker to read as it frames.
+    const slots = here === undefined ? [] : lineSlots(2, (chunkBytes ?? DEFAULT_CHUNK_BYTES) + (options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES) + 8)
+    const control = here === undefined ? undefined : new Int32Array(new SharedArrayBuffer(4 * (1 + slots.length)))
+    const handOver = control === undefined ? undefined : { control: control.buffer as SharedArrayBuffer, slots, mode: parseHere === 'all' ? 'all' as const : 'auto' as const }
+    const init: WorkerInit = { path, chunkBytes, options: plain(options), forwardRejections: onRejected !== undefined, window, where: run.where, handOver }
     const { Worker } = process.getBuiltinModule('node:worker_threads') as typeof WorkerThreads
     const worker = new Worker(WORKER_URL, { workerData: init, stdout: false, stderr: false })
     const queue: Array<WorkerMessage | { t: 'exit', code: number } | { t: 'abort' }> = []
@@ -107,15 +164,36 @@ export function parseInWorker (path: string, options: ParseOptions = {}, run: Pa
             onRejected!(m.rejection, m.bytes)
             break
           case 'batch':
-            update(m.stats)
+            fromWorker = m.stats
+            update()
+            if (control !== undefined) Atomics.add(control, 0, 1)
             worker.postMessage(1)
+            stats.batches.worker++
             yield fromWire(m)
             break
+          case 'lines': {
+            fromWorker = m.stats
+            Atomics.add(control!, 0, 1)
+            worker.postMessage(1)
+            stats.batches.here++
+            const batches: RecordBatch[] = []
+            // The slot is free again once the parser releases the batch.
+            const lines = linesFromSlot(m, slots[m.slot]!, () => { Atomics.store(control!, 1 + m.slot, 0) })
+            try {
+              for await (const batch of parsedHere(lines)) batches.push(batch)
+            } finally {
+              update()
+            }
+            yield * batches
+            break
+          }
           case 'end':
-            update(m.stats)
+            fromWorker = m.stats
+            update()
             return
           case 'error':
-            update(m.stats)
+            fromWorker = m.stats
+            update()
             throw fromWireError(m.error)
           case 'abort':
             // Stop reading: what was already parsed and queued is not passed on, and the

@@ -1,4 +1,5 @@
 // What the parse worker and the thread that reads its batches say to each other.
+import { LineBatch } from '../batch/line-batch.js'
 import { DictColumn, RecordBatch, type ColumnData } from '../batch/record-batch.js'
 import type { FilterStats } from '../filter/filter.js'
 import type { LinesStats } from '../framing/lines.js'
@@ -18,6 +19,13 @@ export interface WorkerInit {
   window: number
   /** A `where` expression applied in the worker, after parsing. */
   where: string | undefined
+  /**
+   * With lines to hand over (see ParseInWorkerOptions.parseHere): `control`, Int32s the reading
+   * thread writes: [0] the count of messages it has taken, [1 + k] 1 while slot k holds a batch
+   * it has not parsed yet; the slots; and which batches to hand over: 'auto' (when the reading
+   * thread has taken every message sent) or 'all' (whenever a slot is free).
+   */
+  handOver: { control: SharedArrayBuffer, slots: LineSlot[], mode: 'auto' | 'all' } | undefined
 }
 
 /** The framer's and the parser's counters, as of the message that carries them. */
@@ -42,6 +50,7 @@ export interface WireError {
 
 export type WorkerMessage =
   | { t: 'batch', fields: string[] | undefined, columns: WireColumn[] | undefined, rows: SensorRecord[] | undefined, length: number, stats: WireStats }
+  | { t: 'lines', slot: number, bytes: number, length: number, firstLine: number, stats: WireStats }
   | { t: 'rejected', rejection: Rejection, bytes: Uint8Array | undefined }
   | { t: 'end', stats: WireStats }
   | { t: 'error', error: WireError, stats: WireStats }
@@ -76,4 +85,45 @@ export function fromWire (m: Extract<WorkerMessage, { t: 'batch' }>): RecordBatc
   if (m.rows !== undefined) return RecordBatch.fromRows(m.rows)
   const cols: ColumnData[] = m.columns!.map(c => c instanceof Float64Array || Array.isArray(c) ? c : new DictColumn(c.ids, c.dict))
   return RecordBatch.fromColumns(m.fields!, cols, m.length)
+}
+
+/**
+ * Where the worker puts a batch of lines for the reading thread to parse: its bytes and line
+ * offsets, in memory both threads share, so nothing is copied twice or allocated per batch.
+ * (Pages are resident only once written: the offset arrays are long enough for lines of four
+ * bytes, but sensor lines are longer.)
+ */
+export interface LineSlot {
+  units: SharedArrayBuffer
+  starts: SharedArrayBuffer
+  ends: SharedArrayBuffer
+}
+
+/** `count` slots for batches of up to `bytes` bytes. */
+export function lineSlots (count: number, bytes: number): LineSlot[] {
+  const lines = Math.ceil(bytes / 4)
+  return Array.from({ length: count }, () => ({ units: new SharedArrayBuffer(bytes), starts: new SharedArrayBuffer(4 * lines), ends: new SharedArrayBuffer(4 * lines) }))
+}
+
+/**
+ * Copies a framed batch of lines into a slot, if it fits and its line numbers follow on from
+ * its first (no line dropped in between); returns the message that says so, or undefined.
+ */
+export function linesToSlot (batch: LineBatch, slot: number, into: LineSlot, stats: WireStats): WorkerMessage | undefined {
+  const units = batch.units
+  if (units.length > into.units.byteLength) return undefined
+  const n = batch.length
+  const starts = new Int32Array(into.starts)
+  if (n === 0 || n > starts.length) return undefined
+  const firstLine = batch.lineNumber(0)
+  if (batch.lineNumber(n - 1) !== firstLine + n - 1) return undefined
+  new Uint8Array(into.units).set(units)
+  starts.set(batch.starts.subarray(0, n))
+  new Int32Array(into.ends).set(batch.ends.subarray(0, n))
+  return { t: 'lines', slot, bytes: units.length, length: n, firstLine, stats }
+}
+
+/** The batch of lines in a slot; `done` runs when the batch is released (its parser is done with it). */
+export function linesFromSlot (m: Extract<WorkerMessage, { t: 'lines' }>, from: LineSlot, done: () => void): LineBatch {
+  return new LineBatch(Buffer.from(from.units, 0, m.bytes), new Int32Array(from.starts, 0, m.length), new Int32Array(from.ends, 0, m.length), m.length, m.firstLine, undefined, done)
 }

@@ -31,13 +31,19 @@ async function inline (path: string, options: Lib.ParseOptions): Promise<Seen> {
   return { rows, rejections, stats: { framer: { ...framer.stats }, parser: { ...parser.stats, reasons: { ...parser.stats.reasons } } } }
 }
 
-async function inWorker (path: string, options: Lib.ParseOptions): Promise<Seen> {
+// Batches of lines each thread parsed, for the last inWorker() call.
+let split = { worker: 0, here: 0 }
+
+async function inWorker (path: string, options: Lib.ParseOptions, parseHere?: 'auto' | 'none' | 'all'): Promise<Seen> {
   const rejections: Seen['rejections'] = []
-  const parsed = lib.parseInWorker(path, options, { chunkBytes: 4096, window: 2, onRejected: (r, bytes) => { rejections.push([r, bytes === undefined ? undefined : Buffer.from(bytes).toString('base64')]) } })
+  const parsed = lib.parseInWorker(path, options, { chunkBytes: 4096, window: 2, parseHere, onRejected: (r, bytes) => { rejections.push([r, bytes === undefined ? undefined : Buffer.from(bytes).toString('base64')]) } })
   const rows: Lib.SensorRecord[] = []
   for await (const batch of parsed) rows.push(...batch.toRows())
   const { framer, parser } = parsed.stats
-  return { rows, rejections, stats: { framer: { ...framer }, parser: { ...parser, reasons: { ...parser.reasons } } } }
+  split = { ...parsed.stats.batches }
+  // Reasons with no rejection here are left out (a count of 0 means the other thread had none).
+  const reasons = Object.fromEntries(Object.entries(parser.reasons).filter(([, n]) => n > 0))
+  return { rows, rejections, stats: { framer: { ...framer }, parser: { ...parser, reasons } } }
 }
 
 describe('parseInWorker', () => {
@@ -64,19 +70,50 @@ describe('parseInWorker', () => {
     }
   })
 
+  it('gives the same when this thread parses the batches the worker hands over (parseHere), and only where each batch parses alone', async () => {
+    // Lines over maxLineBytes among rejected ones in the same chunks: such a batch stays on the
+    // worker, where the framer and the parser report them in the order one thread does.
+    const mixed = join(tmp.path, 'mixed.csv')
+    const good = '1700000000000,dev-01,21.5,60\n'
+    await writeFile(mixed, Array.from({ length: 3000 }, (_, i) => i % 601 === 5 ? 'x'.repeat(120) + '\n' : i % 89 === 3 ? '1700000000000,dev-02,warm,60\n' : good).join(''))
+    const cases: Array<[string, Lib.ParseOptions, boolean]> = [
+      [GREENHOUSE, { columns: COLUMNS }, true],
+      [GREENHOUSE, { columns: COLUMNS, onError: 'skip', maxLineBytes: 40 }, true],
+      [mixed, { columns: COLUMNS, maxLineBytes: 100 }, true],
+      [join(ROOT, 'test/corpus/invalid-utf8.csv'), { columns: COLUMNS }, true],
+      [join(ROOT, 'test/corpus/overflow.jsonl'), { format: 'json' }, true],
+      [join(ROOT, 'test/corpus/many-fields.kv'), { format: 'kv' }, true],
+      [join(ROOT, 'test/corpus/rfc4180.csv'), { header: true, quotedNewlines: true, maxLineBytes: 200 }, false]
+    ]
+    for (const [path, options, handsOver] of cases) {
+      const want = await inline(path, options)
+      expect(await inWorker(path, options, 'all'), path).toEqual(want)
+      if (handsOver) expect(split.here, path).toBeGreaterThan(0)
+      else expect(split.here, path).toBe(0)
+      // The batches with a line too long, parsed on the worker.
+      if (path === mixed) expect(split.worker).toBeGreaterThanOrEqual(5)
+      expect(await inWorker(path, options, 'none'), path).toEqual(want)
+      expect(split.here).toBe(0)
+    }
+    expect(() => lib.parseInWorker(GREENHOUSE, { columns: COLUMNS }, { parseHere: 'some' as 'all' })).toThrow(/parseHere/)
+  })
+
   it('applies a where expression on the worker, with the counters of where() on this thread', async () => {
     const expr = 'temp >= 20 && hum < 70'
     const filter = lib.where(expr)
     const { framer, parser } = lib.frameAndParse({ columns: COLUMNS })
     const want: Lib.SensorRecord[] = []
     for await (const batch of lib.pipe(lib.fromFile(GREENHOUSE), framer, parser, filter)) want.push(...batch.toRows())
-    const parsed = lib.parseInWorker(GREENHOUSE, { columns: COLUMNS }, { where: expr, chunkBytes: 4096 })
-    const got: Lib.SensorRecord[] = []
-    for await (const batch of parsed) got.push(...batch.toRows())
+    for (const parseHere of ['none', 'all'] as const) {
+      const parsed = lib.parseInWorker(GREENHOUSE, { columns: COLUMNS }, { where: expr, chunkBytes: 4096, parseHere })
+      const got: Lib.SensorRecord[] = []
+      for await (const batch of parsed) got.push(...batch.toRows())
+      expect(got).toEqual(want)
+      expect(parsed.stats.filter).toEqual(filter.stats)
+      expect(parsed.stats.batches.here > 0).toBe(parseHere === 'all')
+    }
     expect(want.length).toBeGreaterThan(100)
     expect(filter.stats.dropped).toBeGreaterThan(100)
-    expect(got).toEqual(want)
-    expect(parsed.stats.filter).toEqual(filter.stats)
     expect(() => lib.parseInWorker(GREENHOUSE, { columns: COLUMNS }, { where: 'temp >' })).toThrow(lib.ExpressionError)
   })
 
