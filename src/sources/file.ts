@@ -194,7 +194,7 @@ export function fromFile (path: string, options: FromFileOptions = {}): AsyncIte
 }
 
 /** Bytes read per chunk unless told otherwise. */
-export const DEFAULT_CHUNK_BYTES = 262144
+const DEFAULT_CHUNK_BYTES = 262144
 
 /** Chunks read synchronously between two turns of the event loop (2 MiB at the default size). */
 const SYNC_TURN = 8

@@ -14,7 +14,7 @@ import { frameAndParse } from '../parse/from-options.js'
 import { pipe } from '../pipe.js'
 import { fromFile } from '../sources/file.js'
 import type { MultilineStats } from '../parse/csv.js'
-import { linesToSlot, toWire, type WireError, type WireStats, type WorkerInit, type WorkerMessage } from './wire.js'
+import { linesToSlot, RecordSlots, toWire, type WireError, type WireStats, type WorkerInit, type WorkerMessage } from './wire.js'
 
 const port = parentPort!
 const init = workerData as WorkerInit
@@ -29,6 +29,7 @@ port.on('message', (n: number) => {
 })
 
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer)
+const recordSlots = new RecordSlots(init.recordSlots)
 
 const { framer, parser } = frameAndParse(init.options, init.forwardRejections
   ? (rejection, bytes) => post({ t: 'rejected', rejection, bytes: bytes === undefined ? undefined : Uint8Array.from(bytes) })
@@ -103,8 +104,9 @@ const stages = [framer, ...(handOver === undefined ? [] : [handingOver]), parser
 try {
   for await (const batch of pipe(fromFile(init.path, { chunkBytes: init.chunkBytes, reuse: true }), ...stages) as AsyncIterable<RecordBatch>) {
     await credit()
-    const { message, transfer } = toWire(batch, stats())
+    const { message, transfer, copied } = toWire(batch, stats(), recordSlots)
     post(message, transfer)
+    if (copied) batch.release()
     sent++
   }
   post({ t: 'end', stats: stats() })

@@ -26,6 +26,11 @@ export interface WorkerInit {
    * thread has taken every message sent) or 'all' (whenever a slot is free).
    */
   handOver: { control: SharedArrayBuffer, slots: LineSlot[], mode: 'auto' | 'all' } | undefined
+  /**
+   * Int32s the reading thread writes, one per slot for record batches: 1 while it holds the
+   * batch in slot k, 0 once it released it (see toWire).
+   */
+  recordSlots: SharedArrayBuffer
 }
 
 /** The framer's and the parser's counters, as of the message that carries them. */
@@ -36,8 +41,11 @@ export interface WireStats {
   filter: FilterStats | undefined
 }
 
-/** A column: numbers and dictionary ids in buffers of their own (transferred, not copied). */
-export type WireColumn = Float64Array | { ids: Int32Array, dict: string[] } | unknown[]
+/**
+ * A column: numbers and dictionary ids in buffers of their own (transferred, not copied), or at a
+ * byte offset in the message's shared slot; other values as an array (cloned).
+ */
+export type WireColumn = Float64Array | { ids: Int32Array, dict: string[] } | { f64At: number } | { idsAt: number, dict: string[] } | unknown[]
 
 export interface WireError {
   name: string
@@ -49,42 +57,99 @@ export interface WireError {
 }
 
 export type WorkerMessage =
-  | { t: 'batch', fields: string[] | undefined, columns: WireColumn[] | undefined, rows: SensorRecord[] | undefined, length: number, stats: WireStats }
+  | { t: 'batch', fields: string[] | undefined, columns: WireColumn[] | undefined, rows: SensorRecord[] | undefined, length: number, stats: WireStats, slot?: { k: number, memory: SharedArrayBuffer } }
   | { t: 'lines', slot: number, bytes: number, length: number, firstLine: number, stats: WireStats }
   | { t: 'rejected', rejection: Rejection, bytes: Uint8Array | undefined }
   | { t: 'end', stats: WireStats }
   | { t: 'error', error: WireError, stats: WireStats }
 
 /**
- * A batch as a message and the buffers to transfer with it (not copied: the stages that run in
- * the worker make fresh columns for every batch and never touch a batch they have handed on).
+ * Shared memory for record batches on their way to the reading thread: slot k's memory and
+ * whether the reading thread holds it (Int32 k of `held`, which it clears when it releases the
+ * batch). A slot's memory grows (is replaced) when a batch needs more.
  */
-export function toWire (batch: RecordBatch, stats: WireStats): { message: WorkerMessage, transfer: ArrayBuffer[] } {
+export class RecordSlots {
+  readonly #held: Int32Array
+  readonly #memory: Array<SharedArrayBuffer | undefined>
+  constructor (held: SharedArrayBuffer) {
+    this.#held = new Int32Array(held)
+    this.#memory = new Array<SharedArrayBuffer | undefined>(this.#held.length)
+  }
+
+  /** A free slot with at least `bytes` of memory and that memory, taken; undefined when all are held. */
+  take (bytes: number): { k: number, memory: SharedArrayBuffer } | undefined {
+    for (let k = 0; k < this.#held.length; k++) {
+      if (Atomics.load(this.#held, k) !== 0) continue
+      let memory = this.#memory[k]
+      if (memory === undefined || memory.byteLength < bytes) memory = this.#memory[k] = new SharedArrayBuffer(Math.max(bytes + (bytes >> 3), 64 * 1024))
+      Atomics.store(this.#held, k, 1)
+      return { k, memory }
+    }
+    return undefined
+  }
+}
+
+/**
+ * A batch as a message and the buffers to transfer with it. A columnar batch of numbers and
+ * dictionary ids is copied into a free slot of `slots` when there is one (the batch can then be
+ * released, and its storage filled again, here); otherwise its buffers are transferred, not
+ * copied (the stages that run in the worker make fresh columns for such a batch and never
+ * touch a batch they have handed on). Returns whether the batch went into a slot.
+ */
+export function toWire (batch: RecordBatch, stats: WireStats, slots?: RecordSlots): { message: WorkerMessage, transfer: ArrayBuffer[], copied: boolean } {
   const transfer = new Set<ArrayBuffer>()
   const fields = batch.fields
-  if (fields === undefined) return { message: { t: 'batch', fields: undefined, columns: undefined, rows: batch.toRows(), length: batch.length, stats }, transfer: [] }
+  if (fields === undefined) return { message: { t: 'batch', fields: undefined, columns: undefined, rows: batch.toRows(), length: batch.length, stats }, transfer: [], copied: false }
   const n = batch.length
-  const columns = fields.map((f): WireColumn => {
-    const dict = batch.dictionary(f)
+  const dicts = fields.map(f => batch.dictionary(f))
+  const nums = fields.map((f, j) => dicts[j] === undefined ? batch.numbers(f) : undefined)
+  // Every column numbers or ids: a slot, 8 bytes a row for each column (ids take 4 of them).
+  const slot = slots !== undefined && dicts.every((d, j) => d !== undefined || nums[j] !== undefined) ? slots.take(8 * n * fields.length) : undefined
+  if (slot !== undefined) {
+    const columns = fields.map((_, j): WireColumn => {
+      const at = 8 * n * j
+      const d = dicts[j]
+      if (d !== undefined) {
+        new Int32Array(slot.memory, at, n).set(d.ids.subarray(0, n))
+        return { idsAt: at, dict: d.dict as string[] }
+      }
+      new Float64Array(slot.memory, at, n).set(nums[j]!.subarray(0, n))
+      return { f64At: at }
+    })
+    return { message: { t: 'batch', fields: [...fields], columns, rows: undefined, length: n, stats, slot }, transfer: [], copied: true }
+  }
+  const columns = fields.map((f, j): WireColumn => {
+    const dict = dicts[j]
     if (dict !== undefined) {
       transfer.add(dict.ids.buffer as ArrayBuffer)
       return { ids: dict.ids, dict: dict.dict as string[] }
     }
-    const nums = batch.numbers(f)
-    if (nums !== undefined) {
-      transfer.add(nums.buffer as ArrayBuffer)
-      return nums
+    const col = nums[j]
+    if (col !== undefined) {
+      transfer.add(col.buffer as ArrayBuffer)
+      return col
     }
     return Array.from(batch.values(f)!).slice(0, n)
   })
-  return { message: { t: 'batch', fields: [...fields], columns, rows: undefined, length: n, stats }, transfer: [...transfer] }
+  return { message: { t: 'batch', fields: [...fields], columns, rows: undefined, length: n, stats }, transfer: [...transfer], copied: false }
 }
 
-/** The batch a message carries. */
-export function fromWire (m: Extract<WorkerMessage, { t: 'batch' }>): RecordBatch {
+/**
+ * The batch a message carries. One in a slot is a view of the slot's memory until released;
+ * `held` is the slots' Int32s, the slot's cleared at the batch's release.
+ */
+export function fromWire (m: Extract<WorkerMessage, { t: 'batch' }>, held?: Int32Array): RecordBatch {
   if (m.rows !== undefined) return RecordBatch.fromRows(m.rows)
-  const cols: ColumnData[] = m.columns!.map(c => c instanceof Float64Array || Array.isArray(c) ? c : new DictColumn(c.ids, c.dict))
-  return RecordBatch.fromColumns(m.fields!, cols, m.length)
+  const slot = m.slot
+  const n = m.length
+  const cols: ColumnData[] = m.columns!.map(c => {
+    if (c instanceof Float64Array || Array.isArray(c)) return c
+    if ('f64At' in c) return new Float64Array(slot!.memory, c.f64At, n)
+    if ('idsAt' in c) return new DictColumn(new Int32Array(slot!.memory, c.idsAt, n), c.dict)
+    return new DictColumn(c.ids, c.dict)
+  })
+  const recycle = slot === undefined ? undefined : () => { Atomics.store(held!, slot.k, 0) }
+  return RecordBatch.fromColumns(m.fields!, cols, n, recycle)
 }
 
 /**

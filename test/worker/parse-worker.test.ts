@@ -98,6 +98,20 @@ describe('parseInWorker', () => {
     expect(() => lib.parseInWorker(GREENHOUSE, { columns: COLUMNS }, { parseHere: 'some' as 'all' })).toThrow(/parseHere/)
   })
 
+  it('gives each batch its own records whether the consumer releases batches (their shared memory is filled again) or keeps them', async () => {
+    const want = (await inline(GREENHOUSE, { columns: COLUMNS })).rows
+    const released: Lib.SensorRecord[] = []
+    for await (const batch of lib.parseInWorker(GREENHOUSE, { columns: COLUMNS }, { chunkBytes: 4096, window: 2, parseHere: 'none' })) {
+      released.push(...batch.toRows())
+      batch.release()
+    }
+    expect(released).toEqual(want)
+    const kept: Lib.RecordBatch[] = []
+    for await (const batch of lib.parseInWorker(GREENHOUSE, { columns: COLUMNS }, { chunkBytes: 4096, window: 2, parseHere: 'none' })) kept.push(batch)
+    expect(kept.length).toBeGreaterThan(10)
+    expect(kept.flatMap(b => b.toRows())).toEqual(want)
+  })
+
   it('applies a where expression on the worker, with the counters of where() on this thread', async () => {
     const expr = 'temp >= 20 && hum < 70'
     const filter = lib.where(expr)
