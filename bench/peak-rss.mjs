@@ -7,6 +7,7 @@
 // memory. docs/performance.md ("The seventh session") reads its output.
 //
 //   node bench/peak-rss.mjs [--every MS] -- node dist/cli.js run --file ... --summary
+//   TIMELINE=N node bench/peak-rss.mjs ...    also prints every Nth sample (ms, MiB, groups over 0.5 MiB)
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 
@@ -61,6 +62,13 @@ while (!done) {
 if (samples.length < 3) {
   process.stderr.write('too few samples: the command ended too soon\n')
   process.exit(1)
+}
+const timeline = Number(process.env.TIMELINE ?? 0)
+if (timeline > 0) {
+  for (const s of samples.filter((_, i) => i % timeline === 0)) {
+    const groups = [...s.groups].filter(([, kb]) => kb > 512).map(([name, kb]) => `${name}: ${(kb / 1024).toFixed(1)}`)
+    console.log(`${s.t.toFixed(0).padStart(6)} ms ${(s.total / 1024).toFixed(1).padStart(6)} MiB  ${groups.join(', ')}`)
+  }
 }
 const peak = samples.reduce((a, b) => (b.total > a.total ? b : a))
 // (Not the last samples: at exit V8 has already freed its heap.)

@@ -3,11 +3,12 @@
 // string. It is what a window's mean costs to print: V8's conversion and the copy of its string
 // took about 105 ns per number, this takes about 65 (bench/number-text.mjs).
 //
-// Why our own, and not a library: the npm ports of Ryu and Grisu produce strings (the allocation
-// is half of what this saves), and a full algorithm must handle every double. This handles the
-// doubles a sensor pipeline prints (1e-6 <= a < 1e15, not a power of two) and answers -1 for
-// the rest, and for the rare cases it cannot decide with certainty (a distance within EPS of a
-// boundary), so the caller writes those through JSON.stringify.
+// Why our own, and not a library: shortest-double printers (V8's own conversion included) hand
+// back a string, and making the string and copying it out are about half of what this saves. A
+// full algorithm (Ryu, Grisu) must also handle every double; this handles the doubles a sensor
+// pipeline prints (1e-6 <= a < 1e15, not a power of two) and answers -1 for the rest, and for the
+// rare cases it cannot decide with certainty (a distance within EPS of a boundary), so the caller
+// writes those through JSON.stringify.
 //
 // How: X = a·10^k lies in [10^16, 10^17) for one k in 2..22, and 10^k is an exact double, so
 // X is exactly hi + lo (Dekker's product). The closest decimals of 15, 16 and 17 significant
