@@ -30,6 +30,18 @@ describe('fromFile()', () => {
     expect(chunks.every(c => Buffer.isBuffer(c))).toBe(true)
   })
 
+  it('starts a file with reads of firstChunkBytes, doubled up to chunkBytes (by default all chunkBytes)', async () => {
+    const path = dir.file('ramp.txt')
+    const text = 'x'.repeat(100_000)
+    await writeFile(path, text)
+    const sizes = (chunks: Buffer[]): number[] => chunks.map(c => c.length)
+    const ramped = await collect(fromFile(path, { chunkBytes: 32768, firstChunkBytes: 4096 }))
+    expect(sizes(ramped)).toEqual([4096, 8192, 16384, 32768, 32768, 100_000 - 4096 - 8192 - 16384 - 32768 - 32768])
+    expect(Buffer.concat(ramped).toString()).toBe(text)
+    expect(sizes(await collect(fromFile(path, { chunkBytes: 65536 })))).toEqual([65536, 100_000 - 65536])
+    expect(sizes(await collect(fromFile(path, { chunkBytes: 4 * 1024, firstChunkBytes: 65536 }))).every(n => n <= 4096)).toBe(true)
+  })
+
   it('gives the lines of a file through lines(), whatever the chunk size', async () => {
     const path = dir.file('lines.txt')
     const text = Array.from({ length: 50 }, (_, i) => `${i},sensor-é,${i / 10}`).join('\r\n') + '\n'
@@ -129,6 +141,7 @@ describe('fromFile()', () => {
   it('throws TypeErrors naming the option at build time', () => {
     expect(() => fromFile('')).toThrow(/"path"/)
     expect(() => fromFile('x', { chunkBytes: 0 })).toThrow(/"chunkBytes"/)
+    expect(() => fromFile('x', { firstChunkBytes: 1.5 })).toThrow(/"firstChunkBytes"/)
     expect(() => fromFile('x', { pollMs: -1 })).toThrow(/"pollMs"/)
     expect(() => fromFile('x', { follow: 'yes' as unknown as boolean })).toThrow(/"follow"/)
   })
