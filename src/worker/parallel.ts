@@ -25,7 +25,7 @@ export interface ParseInWorkerOptions extends SourceOptions {
    * 1.20 s with 1 MiB, about 150 µs less per batch; peak RSS 83 and 97 MiB).
    */
   chunkBytes?: number
-  /** Record batches parsed ahead of the consumer, at most. Default 4. */
+  /** Messages (record batches, or lines handed over) sent ahead of the consumer, at most. Default 4. */
   window?: number
   /**
    * A `where` expression to apply on the worker too, after parsing (what it drops never crosses
