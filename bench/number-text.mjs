@@ -42,7 +42,9 @@ function viaShortest () {
 const a = out.subarray(0, viaV8()).toString('latin1')
 const [end, declined] = viaShortest()
 if (out.subarray(0, end).toString('latin1') !== a) throw new Error('writeShortest wrote other text than JSON.stringify')
-console.log(`${N.toLocaleString('en')} means, identical text; writeShortest declined ${declined}`)
+// (What it declines here are means such as 8, 0.5 or 0.1: powers of two, and of ten at a range
+// boundary, which JsonBytes writes as integers or two-place decimals before it comes to this.)
+console.log(`${N.toLocaleString('en')} means, identical text; writeShortest declined ${declined} (see the comment above)`)
 for (const [name, fn] of [['JSON.stringify + copy', viaV8], ['writeShortest', viaShortest]]) {
   const ns = []
   for (let r = 0; r < 5; r++) { const t = process.hrtime.bigint(); fn(); ns.push(Number(process.hrtime.bigint() - t) / N) }
