@@ -2,7 +2,7 @@ import { closeSync, openSync, writeSync, type WriteStream } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
 import { ConfigError, SinkError } from './errors.js'
 import { where } from './filter/filter.js'
-import type { lines } from './framing/lines.js'
+import { DEFAULT_MAX_LINE_BYTES, type lines } from './framing/lines.js'
 import type { MultilineStats } from './parse/csv.js'
 import { errorPolicy, frameAndParse, type ParserStage } from './parse/from-options.js'
 import { parseInWorker } from './worker/parallel.js'
@@ -435,7 +435,7 @@ export async function runPipeline (options: PipelineOptions, context: RunContext
     // are released.
     const reuse = options.follow !== true && memory === undefined
     const selected = selectSource(options, { signal: context.signal, stdin: context.stdin, onEvent, onTruncate, reuse })
-    const source = options.follow === true ? follow = wholeLines(selected.source, (options.maxLineBytes ?? 65536) + 2) : selected.source
+    const source = options.follow === true ? follow = wholeLines(selected.source, (options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES) + 2) : selected.source
     // With a parse worker the stages from the framer to the parser run there; their counters
     // are the worker's, copied into built.framer.stats and built.parser.stats as batches arrive.
     // The filter, having no state, runs there too: what it drops never crosses threads.

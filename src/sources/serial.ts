@@ -4,6 +4,7 @@ import type { SourceOptions } from '../types.js'
 import { describe, optionalFunction, positiveInteger } from '../util/validate.js'
 import { ChunkQueue, OVERFLOW_POLICIES, type OverflowPolicy } from './buffer.js'
 import { importModule } from '../util/import-module.js'
+import { DEFAULT_MAX_LINE_BYTES } from '../framing/lines.js'
 
 export type { OverflowPolicy } from './buffer.js'
 
@@ -219,7 +220,7 @@ export function fromSerial (options: FromSerialOptions): SerialSource {
   if (attempts !== Infinity && (!Number.isSafeInteger(attempts) || attempts < 0)) throw new TypeError(`"reconnectAttempts" must be a whole number >= 0 or Infinity, got ${describe(attempts)}`)
   const maxBufferBytes = positiveInteger('maxBufferBytes', options.maxBufferBytes ?? 1 << 20)
   const overflow = oneOf('overflow', options.overflow ?? 'block', OVERFLOW_POLICIES)
-  const maxLineBytes = positiveInteger('maxLineBytes', options.maxLineBytes ?? 65536)
+  const maxLineBytes = positiveInteger('maxLineBytes', options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)
   const onEvent = optionalFunction('onEvent', options.onEvent)
   const binding = options.binding
   if (binding !== undefined && (binding === null || typeof binding.open !== 'function')) throw new TypeError('"binding" must be a serial binding with open()')
