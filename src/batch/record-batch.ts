@@ -1,5 +1,6 @@
 import type { SensorRecord } from '../types.js'
 import { Owned } from './owned.js'
+import { mapArray } from '../util/arrays.js'
 
 /**
  * A string column stored as indices into a dictionary of its distinct values, so a repeated
@@ -175,7 +176,7 @@ export class RecordBatch extends Owned implements Iterable<SensorRecord> {
   // columns are then copied run by run (a native copy each) instead of row by row.
   #pick (keep: Uint32Array | readonly number[], n: number, inPlace: boolean): ColumnData[] {
     const runs = runsOf(keep, n)
-    return this.#columns!.map(col => {
+    return mapArray(this.#columns!, col => {
       if (col instanceof Float64Array) {
         const out = inPlace ? col : new Float64Array(n)
         if (runs !== undefined) copyRuns(col, out, runs)

@@ -6,6 +6,7 @@ import type { Stage } from '../types.js'
 import { positiveInteger } from '../util/validate.js'
 import { type Column, convertField, INVALID, parseColumns, parseFloatStrict, typeReason } from './columns.js'
 import { lineBytes, newParseStats, type OnError, type ParseStats, rejecter, snippet } from './reject.js'
+import { mapArray } from '../util/arrays.js'
 
 export interface ParseCsvOptions {
   /**
@@ -162,11 +163,11 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
         // closed, goes out alone ahead of this batch's records.
         i += continueQuoted(batch, i)
         if (closed !== undefined) {
-          const one: ColumnData[] = kinds.map(k => k <= K_TIME || k === K_INT ? new Float64Array(1) : k === K_STRING ? new Int32Array(1) as unknown as ColumnData : new Array<unknown>(1))
+          const one: ColumnData[] = mapArray(kinds, k => k <= K_TIME || k === K_INT ? new Float64Array(1) : k === K_STRING ? new Int32Array(1) as unknown as ColumnData : new Array<unknown>(1))
           const dict1: string[] = []
           if (writeClosed(cols, one, 0, dict1)) {
             stats.parsed++
-            yield RecordBatch.fromColumns(names, one.map(d => d instanceof Int32Array ? new DictColumn(d, dict1) : d) as ColumnData[], 1)
+            yield RecordBatch.fromColumns(names, mapArray(one, d => d instanceof Int32Array ? new DictColumn(d, dict1) : d) as ColumnData[], 1)
           }
         }
         if (i >= n) continue
@@ -178,7 +179,7 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
       const pooled = typedOnly && reuse
       const cap = pooled || framing !== undefined ? want + (want >> 3) : want
       const data: ColumnData[] = (pooled ? columnPool.take(d => (d[0] as Float64Array | Int32Array).length >= want) : undefined) ??
-        kinds.map(k => k <= K_TIME || k === K_INT ? new Float64Array(cap) : k === K_STRING ? new Int32Array(cap) as unknown as ColumnData : new Array<unknown>(want))
+        mapArray(kinds, k => k <= K_TIME || k === K_INT ? new Float64Array(cap) : k === K_STRING ? new Int32Array(cap) as unknown as ColumnData : new Array<unknown>(want))
       const dict = interner.startDictionary()
       const m = framing !== undefined
         ? parseLazyBatch(batch, framing, kinds, cols, data, dict, interner)
@@ -188,7 +189,7 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
       batch.release()
       if (m > 0) {
         const recycle = pooled ? () => { columnPool.give(data) } : undefined
-        yield RecordBatch.fromColumns(names, data.map(d => d instanceof Float64Array ? d.subarray(0, m) : d instanceof Int32Array ? new DictColumn(d.subarray(0, m), dict) : (d as unknown[]).slice(0, m)) as ColumnData[], m, recycle)
+        yield RecordBatch.fromColumns(names, mapArray(data, d => d instanceof Float64Array ? d.subarray(0, m) : d instanceof Int32Array ? new DictColumn(d.subarray(0, m), dict) : (d as unknown[]).slice(0, m)) as ColumnData[], m, recycle)
       } else if (pooled) {
         columnPool.give(data)
       }
@@ -315,8 +316,8 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
     const u = batch.units
     const n = batch.length
     // Each column's output array; the other kind's entry is an empty placeholder, never written.
-    const nums = data.map(d => d instanceof Float64Array ? d : NO_NUMBERS)
-    const ids = data.map(d => d instanceof Int32Array ? d : NO_IDS)
+    const nums = mapArray(data, d => d instanceof Float64Array ? d : NO_NUMBERS)
+    const ids = mapArray(data, d => d instanceof Int32Array ? d : NO_IDS)
     const lines0 = stats.lines
     const m = parseTypedRows(batch, u, new DataView(u.buffer, u.byteOffset, u.byteLength), batch.starts, batch.ends, i0, n, 0, u.length, false, 0, lines0, 0,
       kinds, kinds.length, nums, ids, cols, data, dict, interner)
@@ -332,8 +333,8 @@ export function parseCsv (options: ParseCsvOptions = {}): ParseCsvStage {
   function parseLazyBatch (batch: LineBatch, f: Framing, kinds: number[], cols: Column[], data: ColumnData[], dict: string[], interner: StringInterner): number {
     const u = batch.units
     const view = new DataView(u.buffer, u.byteOffset, u.byteLength)
-    const nums = data.map(d => d instanceof Float64Array ? d : NO_NUMBERS)
-    const ids = data.map(d => d instanceof Int32Array ? d : NO_IDS)
+    const nums = mapArray(data, d => d instanceof Float64Array ? d : NO_NUMBERS)
+    const ids = mapArray(data, d => d instanceof Int32Array ? d : NO_IDS)
     let m = 0
     let i = 0
     let pos = 0

@@ -11,6 +11,7 @@ import { type Clock, systemClock } from './clock.js'
 import { parseDuration } from './duration.js'
 import type { LruNode } from './lru.js'
 import { parseTimeSource, type TimeSource } from './time.js'
+import { mapArray } from '../util/arrays.js'
 
 /** Live counters of a window stage. */
 export interface WindowStats {
@@ -333,13 +334,13 @@ export class Results {
     // batch()): growing by push would allocate each column about three times over.
     const cap = layout.capacity
     this.#numeric = layout.numeric
-    this.cols = layout.numeric.map((numeric, j) => {
+    this.cols = mapArray(layout.numeric, (numeric, j) => {
       if (!numeric) return valueColumn(cap)
       const spare = layout.spare[j]
       layout.spare[j] = undefined
       return spare ?? numberColumn(cap)
     })
-    this.#fns = layout.spec.aggs.map(a => a.fn)
+    this.#fns = mapArray(layout.spec.aggs, a => a.fn)
     this.#accIndex = layout.spec.accIndex
     this.#hasEnd = layout.hasEnd
     this.#nk = layout.spec.keyFields.length
