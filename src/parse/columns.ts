@@ -70,7 +70,9 @@ export function parseFloatStrict (s: string, from = 0, to = s.length): number {
   let c = s.charCodeAt(i)
   let neg = false
   if (c === 43 || c === 45) { neg = c === 45; if (++i >= to) return NaN; c = s.charCodeAt(i) }
-  let mant = 0
+  // -0, not 0: a double from the start, so optimized code neither does Smi arithmetic that a long
+  // mantissa overflows nor deoptimizes at the first "-0" (negating a Smi 0); see NUMBER in csv.ts.
+  let mant = -0
   let digits = 0
   let intDigits = 0
   while (c >= 48 && c <= 57) {
@@ -96,7 +98,7 @@ export function parseFloatStrict (s: string, from = 0, to = s.length): number {
     return slowFloat(s, from, to)
   }
   if (digits <= 15) {
-    const v = frac === 0 ? mant : mant / POW10[frac]!
+    const v = mant / POW10[frac]!
     return neg ? -v : v
   }
   return slowFloat(s, from, to)

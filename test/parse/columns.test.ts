@@ -54,6 +54,13 @@ describe('parseFloatStrict()', () => {
     expect(parseFloatStrict('1.5x', 0, 3)).toBe(1.5)
     expect(parseFloatStrict('1e5', 0, 2)).toBeNaN()
   })
+
+  it('gives what Number() gives, signed zeros included', () => {
+    for (const text of ['0', '-0', '+0', '-0.00', '0.', '-.0', '7', '-7', '23.51', '-23.51', '.5', '5.', '+1.25',
+      '999999999999999', '-999999999999999', '123456789012.345', '4294967296', '-2147483649', '0.000000000000001']) {
+      expect(Object.is(parseFloatStrict(text), Number(text)), text).toBe(true)
+    }
+  })
 })
 
 describe('parseIntStrict()', () => {
