@@ -7,6 +7,7 @@ import type { MultilineStats } from '../parse/csv.js'
 import type { ParseOptions } from '../parse/from-options.js'
 import type { ParseStats } from '../parse/reject.js'
 import type { Rejection, SensorRecord } from '../types.js'
+import { mapArray } from '../util/arrays.js'
 
 /** The worker's `workerData`. */
 export interface WorkerInit {
@@ -101,12 +102,12 @@ export function toWire (batch: RecordBatch, stats: WireStats, slots?: RecordSlot
   const fields = batch.fields
   if (fields === undefined) return { message: { t: 'batch', fields: undefined, columns: undefined, rows: batch.toRows(), length: batch.length, stats }, transfer: [], copied: false }
   const n = batch.length
-  const dicts = fields.map(f => batch.dictionary(f))
-  const nums = fields.map((f, j) => dicts[j] === undefined ? batch.numbers(f) : undefined)
+  const dicts = mapArray(fields, f => batch.dictionary(f))
+  const nums = mapArray(fields, (f, j) => dicts[j] === undefined ? batch.numbers(f) : undefined)
   // Every column numbers or ids: a slot, 8 bytes a row for each column (ids take 4 of them).
   const slot = slots !== undefined && dicts.every((d, j) => d !== undefined || nums[j] !== undefined) ? slots.take(8 * n * fields.length) : undefined
   if (slot !== undefined) {
-    const columns = fields.map((_, j): WireColumn => {
+    const columns = mapArray(fields, (_, j): WireColumn => {
       const at = 8 * n * j
       const d = dicts[j]
       if (d !== undefined) {
@@ -118,7 +119,7 @@ export function toWire (batch: RecordBatch, stats: WireStats, slots?: RecordSlot
     })
     return { message: { t: 'batch', fields: [...fields], columns, rows: undefined, length: n, stats, slot }, transfer: [], copied: true }
   }
-  const columns = fields.map((f, j): WireColumn => {
+  const columns = mapArray(fields, (f, j): WireColumn => {
     const dict = dicts[j]
     if (dict !== undefined) {
       transfer.add(dict.ids.buffer as ArrayBuffer)
@@ -142,7 +143,8 @@ export function fromWire (m: Extract<WorkerMessage, { t: 'batch' }>, held?: Int3
   if (m.rows !== undefined) return RecordBatch.fromRows(m.rows)
   const slot = m.slot
   const n = m.length
-  const cols: ColumnData[] = m.columns!.map(c => {
+  // (mapArray, not map: the batch's column list keeps one hidden class in every tier; see src/util/arrays.ts.)
+  const cols: ColumnData[] = mapArray(m.columns!, c => {
     if (c instanceof Float64Array || Array.isArray(c)) return c
     if ('f64At' in c) return new Float64Array(slot!.memory, c.f64At, n)
     if ('idsAt' in c) return new DictColumn(new Int32Array(slot!.memory, c.idsAt, n), c.dict)
