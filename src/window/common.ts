@@ -229,10 +229,22 @@ export class SlotStates {
     return st !== undefined && st.slot === this.owner ? st : undefined
   }
 
-  /** Makes `st` (its `mapKey` set) a live state of this window. */
-  add (st: KeyState): void {
+  /**
+   * The state in the map for key `k`, live (`slot === owner`) or stale, or undefined: one lookup
+   * for the engines' common step, a key's first record in a window, which revives the stale
+   * state (see {@link add}'s `inMap`) instead of looking the key up three times.
+   */
+  find (k: unknown): KeyState | undefined {
+    return this.map.get(k)
+  }
+
+  /**
+   * Makes `st` (its `mapKey` set) a live state of this window. `inMap`: the caller knows that the
+   * map holds `st` under its key already (a stale state it found there).
+   */
+  add (st: KeyState, inMap = false): void {
     st.slot = this.owner
-    if (this.map.get(st.mapKey) !== st) this.map.set(st.mapKey, st)
+    if (!inMap && this.map.get(st.mapKey) !== st) this.map.set(st.mapKey, st)
     st.pos = this.end
     this.list[this.end++] = st
     this.size++

@@ -215,9 +215,10 @@ class TimeWindows implements Engine {
       if (id >= 0 && stateGen[id] === gen) st = stateById[id]!
       else {
         const k = keys.key(i)
-        st = slot!.states.get(k)
-        if (st === undefined) {
-          st = this.#newState(slot!, k, keys, i, out)
+        const found = slot!.states.find(k)
+        if (found !== undefined && found.slot === slot!.states.owner) st = found
+        else {
+          st = this.#newState(slot!, k, keys, i, out, found)
           // An eviction moves the generation on and may drop another (emptied) window.
           gen = this.#generation
           nextEnd = this.#nextEnd
@@ -353,13 +354,15 @@ class TimeWindows implements Engine {
     this.#generation++
   }
 
-  #newState (slot: Slot, k: unknown, keys: BatchKeys, i: number, out: Results): KeyState {
+  // `stale`: what slot.states.find(k) gave, a state of key k that is not live in this window (an
+  // eviction, which removes live states only, leaves it in the map).
+  #newState (slot: Slot, k: unknown, keys: BatchKeys, i: number, out: Results, stale: KeyState | undefined): KeyState {
     if (this.#open >= this.#maxKeys) this.#evictOldest(out, slot)
     // A stale state of this key (see SlotStates) is revived when its accumulators can be reset;
     // its key values are this key's.
-    const stale = slot.states.map.get(k)
-    const st = stale !== undefined && this.#poolable ? stale.reuse(stale.keys, k) : new KeyState(keys.values(i), k, newAccumulators(this.#needs))
-    slot.states.add(st)
+    const revive = stale !== undefined && this.#poolable
+    const st = revive ? stale.reuse(stale.keys, k) : new KeyState(keys.values(i), k, newAccumulators(this.#needs))
+    slot.states.add(st, revive)
     this.#lru.added(st)
     this.#open++
     return st
@@ -432,10 +435,8 @@ class TimeWindows implements Engine {
       if (s + size <= wm) { starts.push(s); continue }
       const slot = this.#slotFor(s)
       if (!added) k = keys.key(i)
-      let st = slot.states.get(k)
-      if (st === undefined) {
-        st = this.#newState(slot, k, keys, i, out)
-      }
+      const found = slot.states.find(k)
+      const st = found !== undefined && found.slot === slot.states.owner ? found : this.#newState(slot, k, keys, i, out, found)
       st.touched = ++this.#seq
       if (this.#lru.on) this.#lru.list.touch(st)
       this.#addTo(st, t, nums, readers, i)
