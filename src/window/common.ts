@@ -452,7 +452,7 @@ export type Readers = Array<(i: number) => unknown>
 // These per-batch arrays are filled by loops, not `map`: an `Array.prototype.map` inlined into
 // optimized code makes its result with another hidden class than the builtin does, so a hot loop
 // reading one deoptimized each time the caller's code changed tier ("wrong map"), and ran
-// unoptimized meanwhile.
+// unoptimized meanwhile. (Elsewhere the same rule goes through mapArray, src/util/arrays.ts.)
 /** Each field's unboxed column in `batch` (see {@link Numbers}). */
 export function numbersOf (batch: RecordBatch, fields: readonly string[]): Numbers {
   const out: Numbers = []
