@@ -81,6 +81,24 @@ describe('time windows reuse earlier windows\' states', () => {
     })
   }
 
+  for (const columnar of [true, false]) {
+    it(`a key that comes back to a later window gets one state there, also with aggregates whose states are made anew (${columnar ? 'columnar' : 'rows'}, one record per batch)`, async () => {
+      // One record per batch: no per-batch cache of states can stand in for the window's map.
+      const lines = ['0,a,1', '5,b,1', '1000,a,2', '1010,a,4', '1020,b,3', '2000,a,8', '2001,a,16', '2002,a,32', '2003,b,5', '2004,b,7']
+      const batches = await collect(parseCsv({ columns: 'ts:time,k:string,v:float' })(fromItems(lines.map(l => [l]))))
+      expect(batches.length).toBe(lines.length)
+      for (const aggregates of ['count,sum', 'count,sum,stddev']) {
+        const input: Array<RecordBatch | SensorRecord[]> = columnar ? batches : batches.map(b => b.toRows().map(r => ({ ...r })))
+        const out = rowsOf(await collect(tumbling({ size: '1s', time: 'ts', key: 'k', aggregates, value: 'v' })(fromItems(input))))
+        expect(out.map(r => [r.window, r.k, r.count, r.sum]), aggregates).toEqual([
+          [0, 'a', 1, 1], [0, 'b', 1, 1],
+          [1000, 'a', 2, 6], [1000, 'b', 1, 3],
+          [2000, 'a', 3, 56], [2000, 'b', 2, 12]
+        ])
+      }
+    })
+  }
+
   it('sliding windows: each window has its own states, in order of arrival', async () => {
     const lines = ['0,a,1', '600,b,2', '1100,b,3', '1700,a,4', '2300,c,5']
     const out = await run(lines, () => sliding({ size: '1s', slide: '500ms', time: 'ts', key: 'k', aggregates: 'count,sum', value: 'v' }), true)
