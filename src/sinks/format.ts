@@ -1,6 +1,7 @@
 import { asRecordBatch, type RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord, Stage } from '../types.js'
 import { JsonBytes, viewOf } from './json-bytes.js'
+import { mapArray } from '../util/arrays.js'
 
 /** Live counters of a formatting stage. */
 export interface FormatStats {
@@ -72,7 +73,7 @@ export function toJsonLines (options: ToJsonLinesOptions = {}): BytesFormatStage
           const num = d === undefined ? batch.numbers(f) : undefined
           kinds[j] = d !== undefined ? DICT : num !== undefined ? NUMBERS : VALUES
           ids.push(d?.ids ?? NO_IDS)
-          dictBytes.push(d === undefined ? [] : dictTexts(d.dict))
+          dictBytes.push(d === undefined ? [] : mapArray(d.dict, v => Buffer.from(JSON.stringify(v))))
           nums.push(num ?? NO_NUMBERS)
           vals.push(d === undefined && num === undefined ? batch.values(f)! : [])
         }
@@ -86,13 +87,6 @@ export function toJsonLines (options: ToJsonLinesOptions = {}): BytesFormatStage
     }
   }
   return Object.assign(toJsonLinesStage, { stats })
-}
-
-// Each dictionary string as the bytes of its JSON text.
-function dictTexts (dict: readonly unknown[]): Uint8Array[] {
-  const out: Uint8Array[] = []
-  for (let k = 0; k < dict.length; k++) out.push(Buffer.from(JSON.stringify(dict[k])))
-  return out
 }
 
 const DICT = 0

@@ -226,7 +226,12 @@ export class SlotStates {
   /** This window's state for key `k`, if it has one. */
   get (k: unknown): KeyState | undefined {
     const st = this.map.get(k)
-    return st !== undefined && st.slot === this.owner ? st : undefined
+    return st !== undefined && this.isLive(st) ? st : undefined
+  }
+
+  /** Whether `st`, a state of this map, is live in this window (not stale). */
+  isLive (st: KeyState): boolean {
+    return st.slot === this.owner
   }
 
   /**
@@ -449,22 +454,18 @@ export type Numbers = Array<Float64Array | undefined>
 /** Per batch, per field: its reader by row index. */
 export type Readers = Array<(i: number) => unknown>
 
-// These per-batch arrays are filled by loops, not `map`: an `Array.prototype.map` inlined into
-// optimized code makes its result with another hidden class than the builtin does, so a hot loop
-// reading one deoptimized each time the caller's code changed tier ("wrong map"), and ran
-// unoptimized meanwhile. (Elsewhere the same rule goes through mapArray, src/util/arrays.ts.)
+// These per-batch arrays are made by mapArray (src/util/arrays.ts), not `map`: an
+// `Array.prototype.map` inlined into optimized code makes its result with another hidden class
+// than the builtin does, so a hot loop reading one deoptimized each time the caller's code
+// changed tier ("wrong map"), and ran unoptimized meanwhile.
 /** Each field's unboxed column in `batch` (see {@link Numbers}). */
 export function numbersOf (batch: RecordBatch, fields: readonly string[]): Numbers {
-  const out: Numbers = []
-  for (let f = 0; f < fields.length; f++) out.push(batch.numbers(fields[f]!))
-  return out
+  return mapArray(fields, f => batch.numbers(f))
 }
 
 /** Each field's reader in `batch` (see {@link Readers}). */
 export function readersOf (batch: RecordBatch, fields: readonly string[]): Readers {
-  const out: Readers = []
-  for (let f = 0; f < fields.length; f++) out.push(batch.reader(fields[f]!))
-  return out
+  return mapArray(fields, f => batch.reader(f))
 }
 
 /** Reads the key of each row of one batch, for the general (not dictionary-cached) paths. */

@@ -216,7 +216,7 @@ class TimeWindows implements Engine {
       else {
         const k = keys.key(i)
         const found = slot!.states.find(k)
-        if (found !== undefined && found.slot === slot!.states.owner) st = found
+        if (found !== undefined && slot!.states.isLive(found)) st = found
         else {
           st = this.#newState(slot!, k, keys, i, out, found)
           // An eviction moves the generation on and may drop another (emptied) window.
@@ -436,7 +436,7 @@ class TimeWindows implements Engine {
       const slot = this.#slotFor(s)
       if (!added) k = keys.key(i)
       const found = slot.states.find(k)
-      const st = found !== undefined && found.slot === slot.states.owner ? found : this.#newState(slot, k, keys, i, out, found)
+      const st = found !== undefined && slot.states.isLive(found) ? found : this.#newState(slot, k, keys, i, out, found)
       st.touched = ++this.#seq
       if (this.#lru.on) this.#lru.list.touch(st)
       this.#addTo(st, t, nums, readers, i)
