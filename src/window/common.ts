@@ -319,8 +319,6 @@ export class ResultLayout {
 
   /** Results per batch lately: the columns of the next batch are made this long up front. */
   capacity = 0
-  /** Number columns handed back by the last batch (its values went out as Float64Arrays), to fill again. */
-  readonly spare: Array<unknown[] | undefined> = []
   /**
    * With `reuse`: the Float64Arrays of released result batches, per column. Without it, a result
    * batch's arrays (tens of KB per batch) are garbage once written, and V8 frees such memory only
@@ -332,11 +330,20 @@ export class ResultLayout {
   results (): Results { return new Results(this) }
 }
 
-/** One batch's results, column by column; `add` counts each in the stage's stats. */
+/**
+ * One batch's results, column by column; `add` counts each in the stage's stats. A number column
+ * is filled straight into a Float64Array (handed on unboxed, as parsed columns are, without a
+ * copy), until a value that is not a number comes (a `null` aggregate): from then on, for this
+ * batch, that column is an array of values.
+ */
 export class Results {
   n = 0
-  readonly cols: unknown[][]
-  readonly #numeric: readonly boolean[]
+  // Per column: its numbers while numeric[j] (an empty array for the others), and its values
+  // otherwise (an empty array while numeric). Two arrays of one element type each, so every
+  // write in add() is monomorphic.
+  readonly #nums: Float64Array[]
+  readonly #vals: unknown[][]
+  readonly #numeric: boolean[]
   readonly #fns: AggregateName[]
   readonly #accIndex: number[]
   readonly #hasEnd: boolean
@@ -344,19 +351,17 @@ export class Results {
   readonly #partial: boolean
   readonly #revision: boolean
   readonly #stats: WindowStats
+  #cap: number
   constructor (readonly layout: ResultLayout) {
-    // Two allocation sites: V8 remembers, per array literal, the most general element kind its
-    // arrays ever held, so one site shared with the key columns (strings) would make every
-    // number column an array of boxed numbers. Made as long as lately needed (and trimmed in
-    // batch()): growing by push would allocate each column about three times over.
-    const cap = layout.capacity
-    this.#numeric = layout.numeric
-    this.cols = mapArray(layout.numeric, (numeric, j) => {
-      if (!numeric) return valueColumn(cap)
-      const spare = layout.spare[j]
-      layout.spare[j] = undefined
-      return spare ?? numberColumn(cap)
-    })
+    // Made as long as lately needed, a power of two (so that, with reuse, an array handed back
+    // fits the next batches though their sizes vary), grown by doubling, trimmed in batch().
+    const cap = this.#cap = 2 ** Math.ceil(Math.log2(Math.max(16, layout.capacity)))
+    const pools = layout.f64
+    this.#numeric = layout.numeric.slice()
+    this.#nums = mapArray(layout.numeric, (numeric, j) => numeric ? pools?.[j]!.take(a => a.length >= cap) ?? new Float64Array(cap) : NO_NUMBERS)
+    // (A literal per kind: V8 remembers per allocation site the most general element kind its
+    // arrays held, and a key column holds strings.)
+    this.#vals = mapArray(layout.numeric, numeric => numeric ? [] : new Array<unknown>(cap).fill(null))
     this.#fns = mapArray(layout.spec.aggs, a => a.fn)
     this.#accIndex = layout.spec.accIndex
     this.#hasEnd = layout.hasEnd
@@ -366,32 +371,70 @@ export class Results {
     this.#stats = layout.stats
   }
 
+  // Column j, numeric in the layout, of row n: v.
+  #number (j: number, n: number, v: unknown): void {
+    if (this.#numeric[j]! && typeof v === 'number') { this.#nums[j]![n] = v; return }
+    if (this.#numeric[j]!) this.#box(j, n)
+    this.#vals[j]![n] = v
+  }
+
+  // From row n on, column j holds values: its numbers so far become values.
+  #box (j: number, n: number): void {
+    const nums = this.#nums[j]!
+    const vals = new Array<unknown>(this.#cap)
+    for (let k = 0; k < n; k++) vals[k] = nums[k]
+    this.#vals[j] = vals
+    this.#numeric[j] = false
+    this.layout.f64?.[j]!.give(nums)
+    this.#nums[j] = NO_NUMBERS
+  }
+
+  // Doubles the room of every column.
+  #grow (): void {
+    const cap = this.#cap * 2
+    const nums = this.#nums
+    for (let j = 0; j < nums.length; j++) {
+      const old = nums[j]!
+      if (old.length === 0) continue
+      const f = new Float64Array(cap)
+      f.set(old.subarray(0, this.n))
+      this.layout.f64?.[j]!.give(old)
+      nums[j] = f
+    }
+    this.#cap = cap
+  }
+
   add (st: KeyState, window: number, end: number, partial: boolean): void {
-    const cols = this.cols
+    const n = this.n
+    if (n === this.#cap) this.#grow()
     const fns = this.#fns
     const accIndex = this.#accIndex
-    const n = this.n
+    const nums = this.#nums
+    const vals = this.#vals
+    // (window and end are always numbers: their columns stay numeric.)
     let j = 0
-    cols[j++]![n] = window
-    if (this.#hasEnd) cols[j++]![n] = end
-    for (let k = 0; k < this.#nk; k++) cols[j++]![n] = st.keys[k] ?? null
+    nums[j++]![n] = window
+    if (this.#hasEnd) nums[j++]![n] = end
+    for (let k = 0; k < this.#nk; k++) vals[j++]![n] = st.keys[k] ?? null
     for (let a = 0; a < fns.length; a++) {
       const f = accIndex[a]!
       const acc = f < 0 ? undefined : st.accs[f]
       const fn = fns[a]!
-      const col = cols[j++]!
-      // The plain numeric aggregates inline: a double returned from a call is boxed, and this
-      // runs for every value of every result.
-      if (acc !== undefined && acc.n > 0) {
-        if (fn === 'mean') { col[n] = acc.sum / acc.n; continue }
-        if (fn === 'min') { col[n] = acc.min; continue }
-        if (fn === 'max') { col[n] = acc.max; continue }
-        if (fn === 'sum') { col[n] = acc.sum; continue }
+      // The plain numeric aggregates inline, straight into the column: a double returned from a
+      // call is boxed, and this runs for every value of every result.
+      if (acc !== undefined && acc.n > 0 && this.#numeric[j]!) {
+        if (fn === 'mean') { nums[j++]![n] = acc.sum / acc.n; continue }
+        if (fn === 'min') { nums[j++]![n] = acc.min; continue }
+        if (fn === 'max') { nums[j++]![n] = acc.max; continue }
+        if (fn === 'sum') { nums[j++]![n] = acc.sum; continue }
       }
-      col[n] = aggregateValue(fn, st.count, acc)
+      const v = aggregateValue(fn, st.count, acc)
+      if (this.layout.numeric[j]!) this.#number(j, n, v)
+      else vals[j]![n] = v
+      j++
     }
-    if (this.#partial) cols[j++]![n] = partial
-    if (this.#revision) cols[j++]![n] = st.seq
+    if (this.#partial) vals[j++]![n] = partial
+    if (this.#revision) vals[j++]![n] = st.seq
     this.n++
     this.#stats.emitted++
     if (partial) this.#stats.partial++
@@ -401,53 +444,36 @@ export class Results {
     const n = this.n
     const layout = this.layout
     layout.capacity = n > layout.capacity ? n + (n >> 2) : (layout.capacity + n) >> 1
-    const cols = this.cols
-    const numeric = this.#numeric
+    const nums = this.#nums
+    const vals = this.#vals
+    const pools = layout.f64
     if (n === 0) {
-      for (let j = 0; j < cols.length; j++) if (numeric[j]!) layout.spare[j] = cols[j]
+      if (pools !== undefined) for (let j = 0; j < nums.length; j++) if (nums[j]!.length > 0) pools[j]!.give(nums[j]!)
       return undefined
     }
-    // A number column without nulls goes out unboxed (a Float64Array, as parsed columns do), and
-    // its array is kept for the next batch; the rest go out as they are.
-    const out: ColumnData[] = new Array(cols.length)
-    const pools = layout.f64
-    // With reuse: the pooled arrays this batch went out in, and their columns.
-    const lent: Float64Array[] = []
-    const lentCols: number[] = []
-    for (let j = 0; j < cols.length; j++) {
-      const col = cols[j]!
-      if (numeric[j]! && allNumbers(col, n)) {
-        let f: Float64Array
-        if (pools !== undefined) {
-          // (With some headroom, so that a slightly longer batch can use it next time.)
-          const whole = pools[j]!.take(a => a.length >= n) ?? new Float64Array(n + (n >> 3))
-          lent.push(whole)
-          lentCols.push(j)
-          f = whole.length === n ? whole : whole.subarray(0, n)
-        } else {
-          f = new Float64Array(n)
-        }
-        for (let k = 0; k < n; k++) f[k] = col[k] as number
-        out[j] = f
-        layout.spare[j] = col
+    // A number column goes out unboxed, a view of its first n numbers; the rest as they are.
+    const out: ColumnData[] = new Array(nums.length)
+    let lent = false
+    for (let j = 0; j < nums.length; j++) {
+      const f = nums[j]!
+      if (f.length > 0) {
+        out[j] = f.length === n ? f : f.subarray(0, n)
+        lent = true
       } else {
+        const col = vals[j]!
         if (col.length > n) col.length = n
         out[j] = col
       }
     }
-    if (pools === undefined || lent.length === 0) return RecordBatch.fromColumns(layout.names, out, n)
-    return RecordBatch.fromColumns(layout.names, out, n, () => { for (let q = 0; q < lent.length; q++) pools[lentCols[q]!]!.give(lent[q]!) })
+    if (pools === undefined || !lent) return RecordBatch.fromColumns(layout.names, out, n)
+    // With reuse: the arrays go back to the pools once the batch is released.
+    return RecordBatch.fromColumns(layout.names, out, n, () => { for (let j = 0; j < nums.length; j++) if (nums[j]!.length > 0) pools[j]!.give(nums[j]!) })
   }
 }
 
 // The aggregates whose values are numbers (or, rarely, null).
 const NUMERIC = new Set<string>(['count', 'sum', 'mean', 'min', 'max', 'variance', 'stddev', 'delta', 'rate'])
-function numberColumn (cap: number): unknown[] { return cap === 0 ? [] : new Array<unknown>(cap).fill(0.5) }
-function valueColumn (cap: number): unknown[] { return cap === 0 ? [] : new Array<unknown>(cap).fill(null) }
-function allNumbers (col: unknown[], n: number): boolean {
-  for (let k = 0; k < n; k++) if (typeof col[k] !== 'number') return false
-  return true
-}
+const NO_NUMBERS = new Float64Array(0)
 
 /** Per batch, per field: its unboxed column, or undefined where the batch has none. */
 export type Numbers = Array<Float64Array | undefined>

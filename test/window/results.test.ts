@@ -48,4 +48,24 @@ describe('window results', () => {
     expect(out.at(-1)!.numbers('mean')).toBeInstanceOf(Float64Array)
     expect(out.map(b => b.toRows())).toEqual(seen)
   })
+
+  it('grow past their first length, and a null after numbers turns that column into values from its row on', async () => {
+    // 100 readings of 40 keys in window 0: 40 results in one batch, more than a first batch's
+    // columns hold; key k20's values are not numbers, so its mean, the 21st, is null.
+    const input = [
+      Array.from({ length: 100 }, (_, i) => ({ ts: i, k: `k${i % 40}`, v: i % 40 === 20 ? 'x' : i })),
+      [{ ts: 1000, k: 'k0', v: 1 }]
+    ]
+    const expected = Array.from({ length: 40 }, (_, key) => {
+      const vs = [key, key + 40, key + 80].filter(v => v < 100)
+      return { window: 0, end: 1000, k: `k${key}`, count: vs.length, mean: key === 20 ? null : vs.reduce((a, b) => a + b, 0) / vs.length, max: key === 20 ? null : Math.max(...vs) }
+    })
+    for (const reuse of [false, true]) {
+      const out = await collect(tumbling({ size: '1s', time: 'ts', key: 'k', aggregates: 'count,mean,max', value: 'v', reuse })(fromItems(input)))
+      expect(rows(out)).toEqual([...expected, { window: 1000, end: 2000, k: 'k0', count: 1, mean: 1, max: 1 }])
+      expect(out[0]!.numbers('count')).toBeInstanceOf(Float64Array)
+      expect(out[0]!.numbers('mean')).toBeUndefined()
+      expect(out[0]!.numbers('window')).toEqual(new Float64Array(40))
+    }
+  })
 })
