@@ -1,5 +1,6 @@
-// Shared by the CLI tests: they run the built bundle (dist/cli.js) as a user would, in a child
-// process, so `npm run build` must have run first (`npm test` does it).
+// Shared by the CLI tests: they run the `sensorpipe` command (bin/sensorpipe, which runs the built
+// bundle dist/cli.js) as a user would, in a child process, so `npm run build` must have run first
+// (`npm test` does it).
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -11,6 +12,8 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 /** The built CLI bundle. */
 export const CLI = join(ROOT, 'dist', 'cli.js')
+/** The `sensorpipe` command as npm installs it: a shell script that runs {@link CLI} (bin/sensorpipe). */
+export const COMMAND = join(ROOT, 'bin', 'sensorpipe')
 
 /** The reference job's flags (../shared/bench/REFERENCE.md), without `--file`. */
 export const REFERENCE_FLAGS = [
@@ -41,9 +44,9 @@ export function assertBuilt (): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (\`npm test\` does)`)
 }
 
-/** Starts `node dist/cli.js ...args` with piped stdio. */
+/** Starts `sensorpipe ...args` (bin/sensorpipe, which execs node dist/cli.js) with piped stdio. */
 export function startCli (args: readonly string[], options: { cwd?: string } = {}): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], {
+  return spawn(COMMAND, args, {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, SENSORPIPE_DEBUG: '' },
     stdio: ['pipe', 'pipe', 'pipe']
@@ -62,7 +65,7 @@ export async function finished (child: ChildProcess): Promise<CliResult> {
   })
 }
 
-/** Runs `node dist/cli.js ...args` to the end and returns its status and output. */
+/** Runs `sensorpipe ...args` to the end and returns its status and output. */
 export async function runCli (args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
   const child = startCli(args, options)
   const result = finished(child)
