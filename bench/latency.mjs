@@ -11,7 +11,7 @@ import { join } from 'node:path'
 
 const N = Number(process.argv[2] ?? 5000)
 const RATE = Number(process.argv[3] ?? 1000)
-const cli = new URL('../dist/cli.js', import.meta.url).pathname
+const command = new URL('../bin/sensorpipe', import.meta.url).pathname
 if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).error) { console.error('latency: socat is not installed (apt-get install socat)'); process.exit(2) }
 
 async function ptyPair (dir, name) {
@@ -81,7 +81,7 @@ try {
   { // sensorpipe
     const { a, b, socat } = await ptyPair(dir, 'sp')
     const sent = []; const lat = []
-    const sp = spawn(process.execPath, [cli, 'run', '--port', b, '--baud', '115200', '--keep-first-line', '--format', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const sp = spawn(command, ['run', '--port', b, '--baud', '115200', '--keep-first-line', '--format', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] })
     collect(sp.stdout, sent, lat)
     await sleep(1000) // start-up and port open
     const fd = openSync(a, 'w')

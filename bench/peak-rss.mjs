@@ -6,7 +6,7 @@
 // optimizing compiler and parallel GC allocate), JIT code, shared libraries and other anonymous
 // memory. docs/performance.md ("The seventh session") reads its output.
 //
-//   node bench/peak-rss.mjs [--every MS] -- node dist/cli.js run --file ... --summary
+//   node bench/peak-rss.mjs [--every MS] -- bin/sensorpipe run --file ... --summary
 //   TIMELINE=N node bench/peak-rss.mjs ...    also prints every Nth sample (ms, MiB, groups over 0.5 MiB)
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'

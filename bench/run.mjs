@@ -10,6 +10,8 @@
 //   npm run bench                 both fixtures (about a minute)
 //   BENCH_QUICK=1 npm run bench   2M fixture only
 //   BENCH_THREADS=2 npm run bench the same with --threads 2 (parsing on a worker thread)
+//   BENCH_NODE=1 npm run bench    times `node dist/cli.js` instead of the `sensorpipe` command
+//                                 (bin/sensorpipe, which runs it with --v8-pool-size=1)
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -19,10 +21,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const shared = join(root, '..', 'shared', 'bench')
 const cli = join(root, 'dist', 'cli.js')
 if (!existsSync(cli)) { console.error('bench: build first (npm run build)'); process.exit(2) }
+// The command timed: what a user runs (`sensorpipe`, the shell script npm installs), or node
+// with the bundle directly.
+const COMMAND = process.env.BENCH_NODE ? [process.execPath, cli] : [join(root, 'bin', 'sensorpipe')]
 const ARGS = ['run', '--file', '{}', '--format', 'csv', '--columns', 'ts:time,sensor:string,value:float',
   '--where', 'value >= -40 && value <= 125', '--key', 'sensor', '--time', 'ts', '--window', '1s',
   '--agg', 'count,mean,min,max', '--summary', ...(process.env.BENCH_THREADS ? ['--threads', process.env.BENCH_THREADS] : [])]
-const LABEL = process.env.BENCH_THREADS ? `sensorpipe --threads ${process.env.BENCH_THREADS}` : 'sensorpipe'
+const LABEL = `${process.env.BENCH_NODE ? 'node dist/cli.js' : 'sensorpipe'}${process.env.BENCH_THREADS ? ` --threads ${process.env.BENCH_THREADS}` : ''}`
 
 if (existsSync(join(shared, 'run-one.sh'))) withHarness()
 else alone()
@@ -32,11 +37,11 @@ function withHarness () {
   const runs = [['2m', []], ...(process.env.BENCH_QUICK ? [] : [['20m', ['--fixture', '20m', '-n', '1', '--warmup', '0', '--no-check']]])]
   for (const [fixture, extra] of runs) {
     console.error(`bench: reference job on the ${fixture} fixture (run-one.sh --vs js-tuned)...`)
-    const r = spawnSync(join(shared, 'run-one.sh'), ['--normalize', '--label', `${LABEL} ${fixture}`, '--vs', 'js-tuned', ...extra, '--', process.execPath, cli, ...ARGS],
+    const r = spawnSync(join(shared, 'run-one.sh'), ['--normalize', '--label', `${LABEL} ${fixture}`, '--vs', 'js-tuned', ...extra, '--', ...COMMAND, ...ARGS],
       { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 })
     process.stderr.write(r.stdout.split('\n').filter(l => /median A\/js-tuned|ALL AGREE|FAIL|summary/.test(l)).join('\n') + '\n')
     if (r.status !== 0) { process.stderr.write(r.stdout + r.stderr); process.exit(r.status ?? 1) }
-    const row = r.stdout.split('\n').filter(l => l.startsWith('| sensorpipe')).pop()
+    const row = r.stdout.split('\n').filter(l => l.startsWith(`| ${LABEL}`)).pop()
     const ratio = /median A\/js-tuned: ([0-9.]+)/.exec(r.stdout)?.[1]
     rows.push({ fixture, row, ratio })
   }
@@ -71,12 +76,12 @@ function alone () {
   const timed = []
   for (let i = 0; i < 4; i++) {
     const t0 = process.hrtime.bigint()
-    const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] })
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', ...COMMAND, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] })
     const wall = Number(process.hrtime.bigint() - t0) / 1e9
     if (r.error || r.status !== 0) {
       // No /usr/bin/time: wall time only.
       const t1 = process.hrtime.bigint()
-      spawnSync(process.execPath, [cli, ...args], { stdio: 'ignore' })
+      spawnSync(COMMAND[0], [...COMMAND.slice(1), ...args], { stdio: 'ignore' })
       timed.push({ wall: Number(process.hrtime.bigint() - t1) / 1e9, rss: NaN })
       continue
     }
@@ -87,7 +92,7 @@ function alone () {
   const med = timed[Math.floor(timed.length / 2)]
   console.log('| command | input | wall s (median of 3) | lines/s | MB/s | peak RSS MiB |')
   console.log('|---|---|---:|---:|---:|---:|')
-  console.log(`| sensorpipe | ${lines.toLocaleString('en')} generated lines | ${med.wall.toFixed(3)} | ${(lines / med.wall / 1e6).toFixed(2)} M | ${(statSync(file).size / med.wall / 1e6).toFixed(1)} | ${med.rss.toFixed(1)} |`)
+  console.log(`| ${LABEL} | ${lines.toLocaleString('en')} generated lines | ${med.wall.toFixed(3)} | ${(lines / med.wall / 1e6).toFixed(2)} M | ${(statSync(file).size / med.wall / 1e6).toFixed(1)} | ${med.rss.toFixed(1)} |`)
 }
 
 // A fixture of the reference job's shape: 64 sensors, ts 1 ms apart on average, values wandering
