@@ -338,12 +338,11 @@ export class ResultLayout {
  */
 export class Results {
   n = 0
-  // Per column: its numbers while numeric[j] (an empty array for the others), and its values
-  // otherwise (an empty array while numeric). Two arrays of one element type each, so every
-  // write in add() is monomorphic.
+  // Per column: its numbers while it is a number column (an empty array otherwise, which is how
+  // a column is told to be one of values), and its values otherwise (an empty array while it
+  // holds numbers). Two arrays of one element type each, so every write in add() is monomorphic.
   readonly #nums: Float64Array[]
   readonly #vals: unknown[][]
-  readonly #numeric: boolean[]
   readonly #fns: AggregateName[]
   readonly #accIndex: number[]
   readonly #hasEnd: boolean
@@ -357,7 +356,6 @@ export class Results {
     // fits the next batches though their sizes vary), grown by doubling, trimmed in batch().
     const cap = this.#cap = 2 ** Math.ceil(Math.log2(Math.max(16, layout.capacity)))
     const pools = layout.f64
-    this.#numeric = layout.numeric.slice()
     this.#nums = mapArray(layout.numeric, (numeric, j) => numeric ? pools?.[j]!.take(a => a.length >= cap) ?? new Float64Array(cap) : NO_NUMBERS)
     // (A literal per kind: V8 remembers per allocation site the most general element kind its
     // arrays held, and a key column holds strings.)
@@ -371,10 +369,13 @@ export class Results {
     this.#stats = layout.stats
   }
 
-  // Column j, numeric in the layout, of row n: v.
-  #number (j: number, n: number, v: unknown): void {
-    if (this.#numeric[j]! && typeof v === 'number') { this.#nums[j]![n] = v; return }
-    if (this.#numeric[j]!) this.#box(j, n)
+  // Column j of row n: v, a number into a number column (which a non-number turns into values).
+  #set (j: number, n: number, v: unknown): void {
+    const nums = this.#nums[j]!
+    if (nums.length > 0) {
+      if (typeof v === 'number') { nums[n] = v; return }
+      this.#box(j, n)
+    }
     this.#vals[j]![n] = v
   }
 
@@ -384,12 +385,11 @@ export class Results {
     const vals = new Array<unknown>(this.#cap)
     for (let k = 0; k < n; k++) vals[k] = nums[k]
     this.#vals[j] = vals
-    this.#numeric[j] = false
     this.layout.f64?.[j]!.give(nums)
     this.#nums[j] = NO_NUMBERS
   }
 
-  // Doubles the room of every column.
+  // Doubles the room of every number column (a column of values is an array, which grows as it is written).
   #grow (): void {
     const cap = this.#cap * 2
     const nums = this.#nums
@@ -422,16 +422,13 @@ export class Results {
       const fn = fns[a]!
       // The plain numeric aggregates inline, straight into the column: a double returned from a
       // call is boxed, and this runs for every value of every result.
-      if (acc !== undefined && acc.n > 0 && this.#numeric[j]!) {
+      if (acc !== undefined && acc.n > 0 && nums[j]!.length > 0) {
         if (fn === 'mean') { nums[j++]![n] = acc.sum / acc.n; continue }
         if (fn === 'min') { nums[j++]![n] = acc.min; continue }
         if (fn === 'max') { nums[j++]![n] = acc.max; continue }
         if (fn === 'sum') { nums[j++]![n] = acc.sum; continue }
       }
-      const v = aggregateValue(fn, st.count, acc)
-      if (this.layout.numeric[j]!) this.#number(j, n, v)
-      else vals[j]![n] = v
-      j++
+      this.#set(j++, n, aggregateValue(fn, st.count, acc))
     }
     if (this.#partial) vals[j++]![n] = partial
     if (this.#revision) vals[j++]![n] = st.seq
