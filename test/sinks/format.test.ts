@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parseCsv, RecordBatch, toCsv, toJsonLines } from '../../src/index.js'
+import { DictColumn } from '../../src/batch/record-batch.js'
 import { collect, fromItems, stageContract } from '../helpers.js'
 
 // toJsonLines yields UTF-8 Buffers; these tests read them as text.
@@ -22,14 +23,19 @@ describe('toJsonLines()', () => {
     expect(texts(await collect(toJsonLines()(fromItems(batches))))).toEqual(['{"ts":1,"sensor":"a","value":2.5}\n{"ts":2,"sensor":"b","value":0}\n'])
   })
 
-  it('writes columnar batches as JSON.stringify writes their rows: repeated numbers, short and long keys, output past the first buffer', async () => {
+  it('writes columnar batches as JSON.stringify writes their rows: repeated numbers, short and long keys and strings, output past the first buffer', async () => {
     // Numbers drawn from a few values, so that runs of equal ones (copied from the row before,
-    // not printed again) are common, with NaN, -0 and texts of 1 to 23 bytes among them.
-    const num = fc.constantFrom(0, -0, 1, 7, NaN, Infinity, -12.5, 23.001875000000005, 1700000000000, 1e21, 2 ** 53, 0.1)
+    // not printed again) are common, with NaN, -0 and texts of 1 to 24 bytes among them.
+    const num = fc.constantFrom(0, -0, 1, 7, NaN, Infinity, -12.5, 23.001875000000005, 1700000000000, 1e21, 2 ** 53, 0.1, -1.2345678901234567e+308)
     const name = fc.string({ minLength: 0, maxLength: 12, unit: fc.constantFrom('a', 'é', '"', '\\', 'key', 'x') })
+    // Strings written in the row loop (plain, up to 64 units) and through the writer (longer, or
+    // needing escapes, or not ASCII), the two mixed in one row.
+    const str = fc.oneof(fc.string(), fc.string({ minLength: 60, maxLength: 70 }), fc.string({ unit: 'grapheme', maxLength: 8 }),
+      fc.constantFrom('dev-07', 'x'.repeat(64), 'y'.repeat(65), 'é', 'say "hi"', 'a\u0001b', '\\', '\uD800'))
     const column = fc.oneof(
       fc.record({ kind: fc.constant('numbers' as const), run: fc.integer({ min: 1, max: 5 }), values: fc.array(num, { minLength: 1, maxLength: 6 }) }),
-      fc.record({ kind: fc.constant('values' as const), run: fc.constant(1), values: fc.array(fc.oneof(fc.string(), fc.constant(undefined), fc.constant(null), num), { minLength: 1, maxLength: 6 }) }))
+      fc.record({ kind: fc.constant('values' as const), run: fc.constant(1), values: fc.array(fc.oneof(str, fc.constant(undefined), fc.constant(null), fc.constant(true), num), { minLength: 1, maxLength: 6 }) }),
+      fc.record({ kind: fc.constant('dictionary' as const), run: fc.integer({ min: 1, max: 3 }), values: fc.array(str, { minLength: 1, maxLength: 6 }) }))
     const shape = fc.record({
       fields: fc.uniqueArray(name, { minLength: 1, maxLength: 6 }),
       columns: fc.array(column, { minLength: 6, maxLength: 6 }),
@@ -40,7 +46,9 @@ describe('toJsonLines()', () => {
       const cols = fields.map((_, j) => {
         const { kind, run, values } = columns[j]!
         const at = (i: number): unknown => values[Math.floor(i / run) % values.length]
-        return kind === 'numbers' ? Float64Array.from({ length: rows }, (_, i) => at(i) as number) : Array.from({ length: rows }, (_, i) => at(i))
+        if (kind === 'numbers') return Float64Array.from({ length: rows }, (_, i) => at(i) as number)
+        if (kind === 'dictionary') return new DictColumn(Int32Array.from({ length: rows }, (_, i) => Math.floor(i / run) % values.length), values as string[])
+        return Array.from({ length: rows }, (_, i) => at(i))
       })
       const batch = RecordBatch.fromColumns(fields, cols, rows)
       const expected = Array.from({ length: rows }, (_, i) => JSON.stringify(batch.row(i)) + '\n').join('')
