@@ -181,6 +181,8 @@ export class KeyState implements LruNode {
   slot: Slot | undefined = undefined
   /** Time windows: its place in the window's `SlotStates.list`. */
   pos = 0
+  /** Single-window mode (tumbling, see time-windows.ts): the generation of the window it is live in, -1 for none. */
+  gen = -1
   constructor (public keys: unknown[], public mapKey: unknown, public accs: FieldAccumulator[]) {}
 
   /** Makes a closed window's state (a stale one, see SlotStates) the fresh state of a window and key. */

@@ -73,6 +73,16 @@ class TimeWindows implements Engine {
   #keptStates = 0
   #forgottenUpTo = -Infinity
   readonly #starts: number[] = []
+  // Single-window mode (see #ingestSingle): tumbling, no lateness, no idle timer, no late
+  // updates, resettable accumulators. On until a window holds maxKeys keys (then the general
+  // engine takes over for the rest of the run).
+  #single: boolean
+  // Single-window mode: each key's one state (its home), reset when the key comes in a new
+  // window; at most POOL of them besides the current window's (pruned between batches).
+  readonly #homes = new Map<unknown, KeyState>()
+  // Single-window mode: the current window's states, in order of arrival: live[0..liveN).
+  readonly #live: Array<KeyState | undefined> = []
+  #liveN = 0
 
   constructor (spec: WindowSpec, time: TimeSpec, size: number, slide: number, stats: WindowStats) {
     this.#size = size
@@ -92,6 +102,7 @@ class TimeWindows implements Engine {
     this.#unit = time.time.kind === 'field' ? time.time.unit : 'ms'
     this.#stats = stats
     this.#trackMax = time.lateness > 0 || time.idleTimeout !== undefined
+    this.#single = slide === size && !this.#trackMax && time.late !== 'update' && this.#poolable
     const slots = this.#slots
     this.#lru = new Recency<KeyState>(function * () { for (const slot of slots) yield * slot.states.values() })
   }
@@ -103,10 +114,16 @@ class TimeWindows implements Engine {
 
   advance (wm: number, out: Results): void {
     if (wm > this.#floor) this.#floor = wm
-    if (this.#watermark() >= this.#nextEnd) this.#closeDue(out)
+    if (this.#watermark() < this.#nextEnd) return
+    if (this.#single) this.#closeSingle(out, false)
+    else this.#closeDue(out)
   }
 
   flush (out: Results): void {
+    if (this.#single) {
+      this.#closeSingle(out, true)
+      return
+    }
     for (const slot of this.#slots) for (const st of slot.states.values()) out.add(st, slot.start, slot.end, true)
     this.#slots.length = 0
     this.#lru.relax(0, this.#maxKeys)
@@ -144,6 +161,11 @@ class TimeWindows implements Engine {
       }
       return
     }
+    let from = 0
+    if (this.#single) {
+      from = this.#ingestSingle(batch, out, times, keys, nums, readers)
+      if (from >= n) return
+    }
     // A dictionary-encoded key is looked up once per distinct value per batch, not per record:
     // stateById caches the state of each dictionary id in the current window until the
     // generation moves on.
@@ -173,7 +195,7 @@ class TimeWindows implements Engine {
     // 30 ms, and runs unoptimized meanwhile. (With a carried maximum or an LRU order to keep,
     // every row takes the general path below.)
     const fast = keyIds !== undefined && !trackMax && this.#inlineAccs && nums.every(c => c !== undefined)
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < n; i++) {
       if (fast && !lru.on && !(mt - L >= nextEnd)) {
         const j = fastRows(i, n, times, cs, ce, keyIds, stateGen, gen, stateById, nums as Float64Array[], sq)
         if (j > i) {
@@ -248,6 +270,153 @@ class TimeWindows implements Engine {
     }
     this.#maxT = mt
     this.#seq = sq
+  }
+
+  /**
+   * Single-window mode. Tumbling windows with no lateness, no idle timer and no late updates have
+   * one window open at a time: a record past it closes it, and one before it is late (its window
+   * ended at or before the current one's start, which the watermark has passed). So each key needs
+   * one state, its home, reset when the key comes in a new window, and a window is the list of the
+   * states live in it: no map of states per window, no lookup per window and key, and closing a
+   * window walks its list. The results are the general engine's, in the same order. Returns the
+   * index of the first record not taken: n, or a record that would make the window hold more than
+   * maxKeys keys, from which on the general engine (which flushes the least recently updated
+   * state early) takes over for the rest of the run.
+   */
+  #ingestSingle (batch: RecordBatch, out: Results, times: Float64Array, keys: BatchKeys, nums: Numbers, readers: Readers): number {
+    const n = batch.length
+    const stats = this.#stats
+    this.#pruneHomes()
+    const keyIds = keys.dict?.ids
+    // Per dictionary id, its key's home (BatchKeys' per-batch cache; homes do not change
+    // within a batch).
+    const homeById = keys.stateById
+    const homes = this.#homes
+    const live = this.#live
+    const nf = nums.length
+    const size = this.#size
+    const fast = keyIds !== undefined && this.#inlineAccs && nums.every(c => c !== undefined)
+    let sq = this.#seq
+    let cs = this.#curStart
+    let ce = this.#curEnd
+    let gen = this.#generation
+    for (let i = 0; i < n; i++) {
+      if (fast) {
+        const j = singleRows(i, n, times, cs, ce, keyIds, homeById, gen, nums as Float64Array[], sq)
+        if (j > i) {
+          sq += j - i
+          stats.accepted += j - i
+          i = j
+          if (i >= n) break
+        }
+      }
+      const t = times[i]!
+      if (t !== t) {
+        stats.noTime++
+        continue
+      }
+      if (!(t >= cs && t < ce)) {
+        const ws = t - (t % size + size) % size
+        this.#seq = sq
+        if (ws + size <= this.#watermark()) {
+          this.#onClosed(batch, i, t, [ws], true, keys, nums, readers, out)
+          continue
+        }
+        // A later window (an earlier one would be closed): the current one closes.
+        this.#closeSingle(out, false)
+        this.#curStart = cs = ws
+        this.#curEnd = ce = ws + size
+        this.#nextEnd = ce
+        if (t > this.#maxT) this.#maxT = t
+        gen = this.#generation
+      }
+      const id = keyIds !== undefined ? keyIds[i]! : -1
+      let st = id >= 0 ? homeById[id] : undefined
+      if (st === undefined) {
+        const k = keys.key(i)
+        st = homes.get(k)
+        if (st === undefined) {
+          st = new KeyState(keys.values(i), k, newAccumulators(this.#needs))
+          homes.set(k, st)
+        }
+        if (id >= 0) homeById[id] = st
+      }
+      if (st.gen !== gen) {
+        if (this.#liveN >= this.#maxKeys) {
+          this.#seq = sq
+          this.#toGeneral()
+          return i
+        }
+        st.reuse(st.keys, st.mapKey)
+        st.gen = gen
+        live[this.#liveN++] = st
+      }
+      st.count++
+      st.touched = ++sq
+      const accs = st.accs
+      for (let f = 0; f < nf; f++) {
+        const col = nums[f]
+        const a = accs[f]!
+        if (col === undefined) { a.add(readers[f]!(i), t); continue }
+        const v = col[i]!
+        if (a.ordered) { a.addNumber(v, t); continue }
+        if (v !== v) continue
+        a.present++
+        a.n++
+        a.sum += v
+        if (v < a.min) a.min = v
+        if (v > a.max) a.max = v
+      }
+      stats.accepted++
+    }
+    this.#seq = sq
+    return n
+  }
+
+  // Single-window mode: the current window's results (partial: at the end of input), then no
+  // window is open.
+  #closeSingle (out: Results, partial: boolean): void {
+    const live = this.#live
+    const cs = this.#curStart
+    const ce = this.#curEnd
+    for (let j = 0; j < this.#liveN; j++) {
+      out.add(live[j]!, cs, ce, partial)
+      live[j] = undefined
+    }
+    this.#liveN = 0
+    this.#generation++
+    this.#curStart = this.#curEnd = NaN
+    this.#nextEnd = Infinity
+  }
+
+  // Single-window mode, between batches: past POOL homes, only the live ones are kept (a key
+  // that comes again gets a new home), so a stream of ever new keys cannot grow the map.
+  #pruneHomes (): void {
+    const homes = this.#homes
+    if (homes.size <= POOL + this.#liveN) return
+    homes.clear()
+    for (let j = 0; j < this.#liveN; j++) homes.set(this.#live[j]!.mapKey, this.#live[j]!)
+  }
+
+  // Leaves single-window mode: the current window's states become a window of the general
+  // engine, in the same order, and the homes are dropped.
+  #toGeneral (): void {
+    this.#single = false
+    if (this.#liveN > 0) {
+      const slot = this.#slotFor(this.#curStart)
+      for (let j = 0; j < this.#liveN; j++) {
+        const st = this.#live[j]!
+        this.#live[j] = undefined
+        st.gen = -1
+        slot.states.add(st)
+        this.#lru.added(st)
+      }
+      this.#open = this.#liveN
+      this.#cur = slot
+    }
+    this.#liveN = 0
+    this.#homes.clear()
+    this.#generation++
   }
 
   #slotFor (start: number): Slot {
@@ -449,6 +618,37 @@ class TimeWindows implements Engine {
       if (t - this.#lateness >= this.#nextEnd) this.#closeDue(out)
     }
   }
+}
+
+/**
+ * The hot path of single-window mode (see TimeWindows' #ingestSingle): rows i, i+1, ... while
+ * each one's time falls in the current window [cs, ce), its dictionary key's home is known and
+ * live in this window (its gen is gen), and its fields are numeric columns for plain
+ * accumulators. Returns the first row it did not take.
+ */
+function singleRows (i: number, n: number, times: Float64Array, cs: number, ce: number, keyIds: Int32Array, homeById: Array<KeyState | undefined>, gen: number,
+  nums: Float64Array[], sq: number): number {
+  const nf = nums.length
+  for (; i < n; i++) {
+    const t = times[i]!
+    if (!(t >= cs && t < ce)) break
+    const st = homeById[keyIds[i]!]
+    if (st === undefined || st.gen !== gen) break
+    st.count++
+    st.touched = ++sq
+    const accs = st.accs
+    for (let f = 0; f < nf; f++) {
+      const v = nums[f]![i]!
+      if (v !== v) continue
+      const a = accs[f]!
+      a.present++
+      a.n++
+      a.sum += v
+      if (v < a.min) a.min = v
+      if (v > a.max) a.max = v
+    }
+  }
+  return i
 }
 
 /**

@@ -1,6 +1,6 @@
 // The key bound: least-recently-updated eviction, and a flood of distinct ids in bounded memory.
 import { describe, expect, it } from 'vitest'
-import { type SensorRecord, session, sliding, tumbling, type WindowStage } from '../../src/index.js'
+import { parseCsv, type SensorRecord, session, sliding, tumbling, type WindowStage } from '../../src/index.js'
 import { collect, fromItems, rowsOf } from '../helpers.js'
 
 const MiB = 1 << 20
@@ -19,6 +19,19 @@ describe('maxKeys evicts the least recently updated window', () => {
       { window: 0, end: 1000, k: 'b', count: 1, partial: true }
     ])
     expect(stage.stats).toMatchObject({ earlyFlushes: 2, partial: 4, accepted: 5 })
+  })
+
+  it('time windows: the same with dictionary-encoded keys (parsed CSV), the bound reached inside a batch', async () => {
+    const parsed = parseCsv({ columns: 'ts:time,k:string' })(fromItems([['0,a', '1,b', '2,a', '3,c', '4,b', '5,b', '1000,c']]))
+    const stage = tumbling({ size: '1s', time: 'ts', key: 'k', maxKeys: 2, markPartial: true })
+    expect(rowsOf(await collect(stage(parsed)))).toEqual([
+      { window: 0, end: 1000, k: 'b', count: 1, partial: true },
+      { window: 0, end: 1000, k: 'a', count: 2, partial: true },
+      { window: 0, end: 1000, k: 'c', count: 1, partial: false },
+      { window: 0, end: 1000, k: 'b', count: 2, partial: false },
+      { window: 1000, end: 2000, k: 'c', count: 1, partial: true }
+    ])
+    expect(stage.stats).toMatchObject({ earlyFlushes: 2, partial: 3, accepted: 7 })
   })
 
   it('count windows: the same order across batches', async () => {
@@ -86,6 +99,18 @@ describe('a flood of a million distinct keys', () => {
     expect(counted).toBe(1_000_000)
     expect(stage.stats).toMatchObject({ accepted: 1_000_000, earlyFlushes: 950_000 })
     // From the moment the bound is reached (50 000 keys) to the end, the heap does not grow.
+    const [grew, trace] = growth(samples)
+    expect(grew, trace).toBeLessThan(16 * MiB)
+  }, 120_000)
+
+  it('tumbling, windows of fewer keys than maxKeys: a key whose window closed is forgotten in time', async () => {
+    // One window open at a time (no lateness), 1,000 new keys in each: each key's state is kept
+    // for when it comes again, at most 4,096 besides the open window's.
+    const stage = tumbling({ size: '1s', time: 'ts', key: 'id', aggregates: 'count,mean', value: 'v', maxKeys: 50_000 })
+    const { samples, results, counted } = await flood(stage, 1_000_000)
+    expect(results).toBe(1_000_000)
+    expect(counted).toBe(1_000_000)
+    expect(stage.stats).toMatchObject({ accepted: 1_000_000, earlyFlushes: 0 })
     const [grew, trace] = growth(samples)
     expect(grew, trace).toBeLessThan(16 * MiB)
   }, 120_000)
