@@ -126,19 +126,19 @@ function writeColumns (out: JsonBytes, n: number, kinds: Int8Array, keys: DataVi
   const to = new Int32Array(nf)
   for (let i = 0; i < n; i++) {
     let b = out.room(most)
-    let v = out.view
+    let view = out.view
     let p = out.length
     let k = 0 // the key's text: {"k": for the first field written, ,"k": after
     for (let j = 0; j < nf; j++) {
       const kind = kinds[j]
       if (kind === NUMBERS) {
-        p = copy4(keys, at[k + j]!, at[k + j + 1]!, v, p)
+        p = copy4(keys, at[k + j]!, at[k + j + 1]!, view, p)
         const col = nums[j]!
         if (i > 0 && col[i] === col[i - 1]) {
           const f = from[j]!
           const t = to[j]!
           from[j] = p
-          p = copy4(v, f, t, v, p)
+          p = copy4(view, f, t, view, p)
           to[j] = p
         } else {
           from[j] = p
@@ -146,13 +146,13 @@ function writeColumns (out: JsonBytes, n: number, kinds: Int8Array, keys: DataVi
           to[j] = p
         }
       } else if (kind === DICT) {
-        p = copy4(keys, at[k + j]!, at[k + j + 1]!, v, p)
+        p = copy4(keys, at[k + j]!, at[k + j + 1]!, view, p)
         const d = dictBytes[j]![ids[j]![i]!]!
         for (let q = 0; q < d.length; q++) b[p++] = d[q]!
       } else {
         const x = vals[j]![i]
         if (x === undefined) continue
-        p = copy4(keys, at[k + j]!, at[k + j + 1]!, v, p)
+        p = copy4(keys, at[k + j]!, at[k + j + 1]!, view, p)
         const at0 = p
         let plain = typeof x === 'string' && x.length <= SHORT
         if (plain) {
@@ -171,7 +171,7 @@ function writeColumns (out: JsonBytes, n: number, kinds: Int8Array, keys: DataVi
           if (typeof x === 'string') out.string(x)
           else out.value(x)
           b = out.room(most)
-          v = out.view
+          view = out.view
           p = out.length
         }
       }
@@ -185,8 +185,8 @@ function writeColumns (out: JsonBytes, n: number, kinds: Int8Array, keys: DataVi
 }
 
 // Copies bytes [from, to) of src to dst at p, four at a time (short text: a key), and returns the
-// index after them: cheaper than byte by byte, and than a native copy of so few bytes. Needs
-// room for at least four bytes at p.
+// index after them: cheaper than byte by byte, and than a native copy of so few bytes. Writes
+// dst[p, p + (to - from)) only (the last word overlaps the ones before it).
 function copy4 (src: DataView, from: number, to: number, dst: DataView, p: number): number {
   const n = to - from
   if (n < 4) {
