@@ -181,7 +181,11 @@ export class KeyState implements LruNode {
   slot: Slot | undefined = undefined
   /** Time windows: its place in the window's `SlotStates.list`. */
   pos = 0
-  /** Single-window mode (tumbling, see time-windows.ts): the generation of the window it is live in, -1 for none. */
+  /**
+   * The engine's generation (moved on whenever the current window changes or states are dropped)
+   * in which this state was last found to be its key's state in the current window, -1 for none:
+   * while the two are equal, a cache (`BatchKeys.stateById`) may hand it out without a lookup.
+   */
   gen = -1
   constructor (public keys: unknown[], public mapKey: unknown, public accs: FieldAccumulator[]) {}
 
@@ -503,18 +507,15 @@ export class BatchKeys {
   /**
    * For a dictionary-encoded key, a cache for hot loops, so that a key is looked up once per
    * distinct value per window and batch, not per record: per dictionary id, the state last looked
-   * up (`stateById`) and the window generation it belongs to (`stateGen`, -1 for none). Empty
-   * without a dictionary.
+   * up, valid while its `gen` is the engine's generation. Empty without a dictionary.
    */
   readonly stateById: Array<KeyState | undefined>
-  readonly stateGen: Int32Array
   constructor (batch: RecordBatch, readonly fields: readonly string[]) {
     this.readers = readersOf(batch, fields)
     const dict = this.dict = fields.length === 1 ? batch.dictionary(fields[0]!) : undefined
     // (values() of a dictionary column would decode it in place: only for other columns.)
     this.column = fields.length === 1 && dict === undefined ? batch.values(fields[0]!) : undefined
     this.stateById = dict === undefined ? [] : new Array<KeyState | undefined>(dict.dict.length)
-    this.stateGen = dict === undefined ? NO_GEN : new Int32Array(dict.dict.length).fill(-1)
   }
 
   /** The map key of row i: the value for one key field, a string made of all of them otherwise. */
@@ -532,8 +533,6 @@ export class BatchKeys {
     return keyValues(this.readers, i)
   }
 }
-
-const NO_GEN = new Int32Array(0)
 
 /** A map key for several key fields that keeps `1` and `'1'` apart. */
 export function compositeKey (readers: readonly FieldReader[], i: number): string {

@@ -4,7 +4,7 @@
 import type { RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord } from '../types.js'
 import { BatchKeys, type Engine, KeyState, SlotStates, type LatePolicy, newAccumulators, plainAccumulators, numbersOf, type Numbers, readersOf, type Readers, type Results, type Slot, type TimeSpec, type WindowSpec, type WindowStats } from './common.js'
-import type { AccumulatorNeeds } from './aggregates.js'
+import type { AccumulatorNeeds, FieldAccumulator } from './aggregates.js'
 import { Recency } from './lru.js'
 import { timeOf, type TimeUnit } from './time.js'
 
@@ -168,10 +168,9 @@ class TimeWindows implements Engine {
     }
     // A dictionary-encoded key is looked up once per distinct value per batch, not per record:
     // stateById caches the state of each dictionary id in the current window until the
-    // generation moves on.
+    // generation moves on (see KeyState.gen).
     const keyIds = keys.dict?.ids
-    const { stateById, stateGen } = keys
-    const nf = nums.length
+    const { stateById } = keys
     const L = this.#lateness
     const size = this.#size
     const lru = this.#lru
@@ -190,14 +189,14 @@ class TimeWindows implements Engine {
     let nextEnd = this.#nextEnd
     let gen = this.#generation
     let slot = this.#cur
-    // The common row (see fastRows) goes through a small loop of its own, which V8 optimizes
+    // The common row (see cachedRows) goes through a small loop of its own, which V8 optimizes
     // within milliseconds of the start: this function, with every rare path inlined, takes it
     // 30 ms, and runs unoptimized meanwhile. (With a carried maximum or an LRU order to keep,
     // every row takes the general path below.)
     const fast = keyIds !== undefined && !trackMax && this.#inlineAccs && nums.every(c => c !== undefined)
     for (let i = from; i < n; i++) {
       if (fast && !lru.on && !(mt - L >= nextEnd)) {
-        const j = fastRows(i, n, times, cs, ce, keyIds, stateGen, gen, stateById, nums as Float64Array[], sq)
+        const j = cachedRows(i, n, times, cs, ce, keyIds, stateById, gen, nums as Float64Array[], sq)
         if (j > i) {
           sq += j - i
           stats.accepted += j - i
@@ -233,9 +232,8 @@ class TimeWindows implements Engine {
       }
       // (The key itself is needed only when the cache has no state for it.)
       const id = keyIds !== undefined ? keyIds[i]! : -1
-      let st: KeyState | undefined
-      if (id >= 0 && stateGen[id] === gen) st = stateById[id]!
-      else {
+      let st = id >= 0 ? stateById[id] : undefined
+      if (st === undefined || st.gen !== gen) {
         const k = keys.key(i)
         const found = slot!.states.find(k)
         if (found !== undefined && slot!.states.isLive(found)) st = found
@@ -245,27 +243,12 @@ class TimeWindows implements Engine {
           gen = this.#generation
           nextEnd = this.#nextEnd
         }
-        if (id >= 0) { stateById[id] = st; stateGen[id] = gen }
+        if (id >= 0) { stateById[id] = st; st.gen = gen }
       }
       st.count++
       st.touched = ++sq
       if (lru.on) lru.list.touch(st)
-      const accs = st.accs
-      for (let f = 0; f < nf; f++) {
-        const col = nums[f]
-        const a = accs[f]!
-        if (col === undefined) { a.add(readers[f]!(i), t); continue }
-        const v = col[i]!
-        // The plain case inline (count, sum, min, max): a call with two doubles would box them
-        // when the call is not inlined, which in a loop this size it is not.
-        if (a.ordered || a.ext !== undefined) { a.addNumber(v, t); continue }
-        if (v !== v) continue
-        a.present++
-        a.n++
-        a.sum += v
-        if (v < a.min) a.min = v
-        if (v > a.max) a.max = v
-      }
+      addFields(st.accs, nums, readers, times, i)
       stats.accepted++
     }
     this.#maxT = mt
@@ -293,7 +276,6 @@ class TimeWindows implements Engine {
     const homeById = keys.stateById
     const homes = this.#homes
     const live = this.#live
-    const nf = nums.length
     const size = this.#size
     const fast = keyIds !== undefined && this.#inlineAccs && nums.every(c => c !== undefined)
     let sq = this.#seq
@@ -302,7 +284,7 @@ class TimeWindows implements Engine {
     let gen = this.#generation
     for (let i = 0; i < n; i++) {
       if (fast) {
-        const j = singleRows(i, n, times, cs, ce, keyIds, homeById, gen, nums as Float64Array[], sq)
+        const j = cachedRows(i, n, times, cs, ce, keyIds, homeById, gen, nums as Float64Array[], sq)
         if (j > i) {
           sq += j - i
           stats.accepted += j - i
@@ -353,20 +335,7 @@ class TimeWindows implements Engine {
       }
       st.count++
       st.touched = ++sq
-      const accs = st.accs
-      for (let f = 0; f < nf; f++) {
-        const col = nums[f]
-        const a = accs[f]!
-        if (col === undefined) { a.add(readers[f]!(i), t); continue }
-        const v = col[i]!
-        if (a.ordered) { a.addNumber(v, t); continue }
-        if (v !== v) continue
-        a.present++
-        a.n++
-        a.sum += v
-        if (v < a.min) a.min = v
-        if (v > a.max) a.max = v
-      }
+      addFields(st.accs, nums, readers, times, i)
       stats.accepted++
     }
     this.#seq = sq
@@ -621,53 +590,42 @@ class TimeWindows implements Engine {
 }
 
 /**
- * The hot path of single-window mode (see TimeWindows' #ingestSingle): rows i, i+1, ... while
- * each one's time falls in the current window [cs, ce), its dictionary key's home is known and
- * live in this window (its gen is gen), and its fields are numeric columns for plain
- * accumulators. Returns the first row it did not take.
+ * Adds row i to a state's accumulators: field f from nums[f] when it is a numeric column, through
+ * readers[f] otherwise. The plain case (count, sum, min, max) is inline, and the time is read
+ * here from `times`: a call with two doubles would box them when it is not inlined.
  */
-function singleRows (i: number, n: number, times: Float64Array, cs: number, ce: number, keyIds: Int32Array, homeById: Array<KeyState | undefined>, gen: number,
+function addFields (accs: FieldAccumulator[], nums: Numbers, readers: Readers, times: Float64Array, i: number): void {
+  for (let f = 0; f < accs.length; f++) {
+    const col = nums[f]
+    const a = accs[f]!
+    if (col === undefined) { a.add(readers[f]!(i), times[i]!); continue }
+    const v = col[i]!
+    if (a.ordered || a.ext !== undefined) { a.addNumber(v, times[i]!); continue }
+    if (v !== v) continue
+    a.present++
+    a.n++
+    a.sum += v
+    if (v < a.min) a.min = v
+    if (v > a.max) a.max = v
+  }
+}
+
+/**
+ * The hot path of a tumbling window's ingest, in both modes: rows i, i+1, ... while each one's
+ * time falls in the current window [cs, ce), the cache holds its dictionary key's state for this
+ * window (stateById[id].gen === gen), and its fields are numeric columns for plain accumulators.
+ * Does what ingest's general loop does for such a row (`touched` numbered on from sq) and returns
+ * the first row it did not take, which the general loop then takes. Kept small and free of rare
+ * paths so that it is optimized early in a run.
+ */
+function cachedRows (i: number, n: number, times: Float64Array, cs: number, ce: number, keyIds: Int32Array, stateById: Array<KeyState | undefined>, gen: number,
   nums: Float64Array[], sq: number): number {
   const nf = nums.length
   for (; i < n; i++) {
     const t = times[i]!
     if (!(t >= cs && t < ce)) break
-    const st = homeById[keyIds[i]!]
+    const st = stateById[keyIds[i]!]
     if (st === undefined || st.gen !== gen) break
-    st.count++
-    st.touched = ++sq
-    const accs = st.accs
-    for (let f = 0; f < nf; f++) {
-      const v = nums[f]![i]!
-      if (v !== v) continue
-      const a = accs[f]!
-      a.present++
-      a.n++
-      a.sum += v
-      if (v < a.min) a.min = v
-      if (v > a.max) a.max = v
-    }
-  }
-  return i
-}
-
-/**
- * The hot path of a tumbling window's ingest: rows i, i+1, ... while each one's time falls in the
- * current window [cs, ce), its dictionary key already has its state in this window (stateGen[id]
- * === gen), and its fields are numeric columns for plain accumulators. Does what ingest's general
- * loop does for such a row (`touched` numbered on from sq) and returns the first row it did not
- * take, which the general loop then takes. Kept small and free of rare paths so that it is
- * optimized early in a run.
- */
-function fastRows (i: number, n: number, times: Float64Array, cs: number, ce: number, keyIds: Int32Array, stateGen: Int32Array, gen: number,
-  stateById: Array<KeyState | undefined>, nums: Float64Array[], sq: number): number {
-  const nf = nums.length
-  for (; i < n; i++) {
-    const t = times[i]!
-    if (!(t >= cs && t < ce)) break
-    const id = keyIds[i]!
-    if (stateGen[id] !== gen) break
-    const st = stateById[id]!
     st.count++
     st.touched = ++sq
     const accs = st.accs

@@ -77,15 +77,14 @@ function countWindowEngine (spec: WindowSpec, size: number, stats: WindowStats):
         const n = batch.length
         const keys = new BatchKeys(batch, keyFields)
         const keyIds = keys.dict?.ids
-        const { stateById, stateGen } = keys
+        const { stateById } = keys
         const nums = numbersOf(batch, fields)
         const readers = readersOf(batch, fields)
         for (let i = 0; i < n; i++) {
           // (The key itself is needed only when the cache has no state for it.)
           const id = keyIds !== undefined ? keyIds[i]! : -1
-          let st: KeyState | undefined
-          if (id >= 0 && stateGen[id] === generation) st = stateById[id]!
-          else {
+          let st = id >= 0 ? stateById[id] : undefined
+          if (st === undefined || st.gen !== generation) {
             const k = keys.key(i)
             st = open.get(k)
             if (st === undefined) {
@@ -101,7 +100,7 @@ function countWindowEngine (spec: WindowSpec, size: number, stats: WindowStats):
               open.set(k, st)
               lru.add(st)
             }
-            if (id >= 0) { stateById[id] = st; stateGen[id] = generation }
+            if (id >= 0) { stateById[id] = st; st.gen = generation }
           }
           st.count++
           lru.touch(st)
