@@ -80,9 +80,8 @@ class TimeWindows implements Engine {
   // Single-window mode: each key's one state (its home), reset when the key comes in a new
   // window; at most POOL of them besides the current window's (pruned between batches).
   readonly #homes = new Map<unknown, KeyState>()
-  // Single-window mode: the current window's states, in order of arrival: live[0..liveN).
-  readonly #live: Array<KeyState | undefined> = []
-  #liveN = 0
+  // Single-window mode: the current window's states, in order of arrival.
+  readonly #live: LiveStates
 
   constructor (spec: WindowSpec, time: TimeSpec, size: number, slide: number, stats: WindowStats) {
     this.#size = size
@@ -103,6 +102,7 @@ class TimeWindows implements Engine {
     this.#stats = stats
     this.#trackMax = time.lateness > 0 || time.idleTimeout !== undefined
     this.#single = slide === size && !this.#trackMax && time.late !== 'update' && this.#poolable
+    this.#live = { states: [], n: 0, max: spec.maxKeys }
     const slots = this.#slots
     this.#lru = new Recency<KeyState>(function * () { for (const slot of slots) yield * slot.states.values() })
   }
@@ -196,7 +196,7 @@ class TimeWindows implements Engine {
     const fast = keyIds !== undefined && !trackMax && this.#inlineAccs && nums.every(c => c !== undefined)
     for (let i = from; i < n; i++) {
       if (fast && !lru.on && !(mt - L >= nextEnd)) {
-        const j = cachedRows(i, n, times, cs, ce, keyIds, stateById, gen, nums as Float64Array[], sq)
+        const j = cachedRows(i, n, times, cs, ce, keyIds, stateById, gen, nums as Float64Array[], sq, undefined)
         if (j > i) {
           sq += j - i
           stats.accepted += j - i
@@ -284,7 +284,7 @@ class TimeWindows implements Engine {
     let gen = this.#generation
     for (let i = 0; i < n; i++) {
       if (fast) {
-        const j = cachedRows(i, n, times, cs, ce, keyIds, homeById, gen, nums as Float64Array[], sq)
+        const j = cachedRows(i, n, times, cs, ce, keyIds, homeById, gen, nums as Float64Array[], sq, live)
         if (j > i) {
           sq += j - i
           stats.accepted += j - i
@@ -324,14 +324,12 @@ class TimeWindows implements Engine {
         if (id >= 0) homeById[id] = st
       }
       if (st.gen !== gen) {
-        if (this.#liveN >= this.#maxKeys) {
+        if (live.n >= live.max) {
           this.#seq = sq
           this.#toGeneral()
           return i
         }
-        st.reuse(st.keys, st.mapKey)
-        st.gen = gen
-        live[this.#liveN++] = st
+        enlist(live, st, gen)
       }
       st.count++
       st.touched = ++sq
@@ -345,14 +343,14 @@ class TimeWindows implements Engine {
   // Single-window mode: the current window's results (partial: at the end of input), then no
   // window is open.
   #closeSingle (out: Results, partial: boolean): void {
-    const live = this.#live
+    const { states } = this.#live
     const cs = this.#curStart
     const ce = this.#curEnd
-    for (let j = 0; j < this.#liveN; j++) {
-      out.add(live[j]!, cs, ce, partial)
-      live[j] = undefined
+    for (let j = 0; j < this.#live.n; j++) {
+      out.add(states[j]!, cs, ce, partial)
+      states[j] = undefined
     }
-    this.#liveN = 0
+    this.#live.n = 0
     this.#generation++
     this.#curStart = this.#curEnd = NaN
     this.#nextEnd = Infinity
@@ -362,28 +360,30 @@ class TimeWindows implements Engine {
   // that comes again gets a new home), so a stream of ever new keys cannot grow the map.
   #pruneHomes (): void {
     const homes = this.#homes
-    if (homes.size <= POOL + this.#liveN) return
+    const { states, n } = this.#live
+    if (homes.size <= POOL + n) return
     homes.clear()
-    for (let j = 0; j < this.#liveN; j++) homes.set(this.#live[j]!.mapKey, this.#live[j]!)
+    for (let j = 0; j < n; j++) homes.set(states[j]!.mapKey, states[j]!)
   }
 
   // Leaves single-window mode: the current window's states become a window of the general
   // engine, in the same order, and the homes are dropped.
   #toGeneral (): void {
     this.#single = false
-    if (this.#liveN > 0) {
+    const live = this.#live
+    if (live.n > 0) {
       const slot = this.#slotFor(this.#curStart)
-      for (let j = 0; j < this.#liveN; j++) {
-        const st = this.#live[j]!
-        this.#live[j] = undefined
+      for (let j = 0; j < live.n; j++) {
+        const st = live.states[j]!
+        live.states[j] = undefined
         st.gen = -1
         slot.states.add(st)
         this.#lru.added(st)
       }
-      this.#open = this.#liveN
+      this.#open = live.n
       this.#cur = slot
     }
-    this.#liveN = 0
+    live.n = 0
     this.#homes.clear()
     this.#generation++
   }
@@ -611,21 +611,45 @@ function addFields (accs: FieldAccumulator[], nums: Numbers, readers: Readers, t
 }
 
 /**
+ * Single-window mode: the current window's states in order of arrival, `states[0..n)`, at most
+ * `max` (the stage's maxKeys) of them.
+ */
+interface LiveStates {
+  readonly states: Array<KeyState | undefined>
+  n: number
+  readonly max: number
+}
+
+// Single-window mode: a key's home state joins the current window (generation `gen`), emptied.
+// (The caller has checked that the window has room for it.)
+function enlist (live: LiveStates, st: KeyState, gen: number): void {
+  st.reuse(st.keys, st.mapKey)
+  st.gen = gen
+  live.states[live.n++] = st
+}
+
+/**
  * The hot path of a tumbling window's ingest, in both modes: rows i, i+1, ... while each one's
- * time falls in the current window [cs, ce), the cache holds its dictionary key's state for this
- * window (stateById[id].gen === gen), and its fields are numeric columns for plain accumulators.
- * Does what ingest's general loop does for such a row (`touched` numbered on from sq) and returns
- * the first row it did not take, which the general loop then takes. Kept small and free of rare
- * paths so that it is optimized early in a run.
+ * time falls in the current window [cs, ce), the cache holds its dictionary key's state
+ * (stateById[id]) for this window (its gen is `gen`), and its fields are numeric columns for
+ * plain accumulators. In single-window mode (`live` given) a key's home that is not in this
+ * window yet joins it here, while the window has room: that is a key's first record in each
+ * window, one record in sixteen on the reference job. Does what ingest's loops do for such a row
+ * (`touched` numbered on from sq) and returns the first row it did not take, which they then
+ * take. Kept small and free of rare paths so that it is optimized early in a run.
  */
 function cachedRows (i: number, n: number, times: Float64Array, cs: number, ce: number, keyIds: Int32Array, stateById: Array<KeyState | undefined>, gen: number,
-  nums: Float64Array[], sq: number): number {
+  nums: Float64Array[], sq: number, live: LiveStates | undefined): number {
   const nf = nums.length
   for (; i < n; i++) {
     const t = times[i]!
     if (!(t >= cs && t < ce)) break
     const st = stateById[keyIds[i]!]
-    if (st === undefined || st.gen !== gen) break
+    if (st === undefined) break
+    if (st.gen !== gen) {
+      if (live === undefined || live.n >= live.max) break
+      enlist(live, st, gen)
+    }
     st.count++
     st.touched = ++sq
     const accs = st.accs

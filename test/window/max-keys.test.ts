@@ -34,6 +34,24 @@ describe('maxKeys evicts the least recently updated window', () => {
     expect(stage.stats).toMatchObject({ earlyFlushes: 2, partial: 3, accepted: 7 })
   })
 
+  it('time windows: the bound holds for keys the batch has seen in earlier windows', async () => {
+    // In window 2000 all three keys were seen earlier in this batch, so each one's state is
+    // cached: c, the third, must still be refused a place (a, the least recently updated, goes early).
+    const parsed = parseCsv({ columns: 'ts:time,k:string' })(fromItems([['0,a', '1,b', '1000,c', '1001,a', '2000,a', '2001,b', '2002,c', '3000,a']]))
+    const stage = tumbling({ size: '1s', time: 'ts', key: 'k', maxKeys: 2, markPartial: true })
+    expect(rowsOf(await collect(stage(parsed)))).toEqual([
+      { window: 0, end: 1000, k: 'a', count: 1, partial: false },
+      { window: 0, end: 1000, k: 'b', count: 1, partial: false },
+      { window: 1000, end: 2000, k: 'c', count: 1, partial: false },
+      { window: 1000, end: 2000, k: 'a', count: 1, partial: false },
+      { window: 2000, end: 3000, k: 'a', count: 1, partial: true },
+      { window: 2000, end: 3000, k: 'b', count: 1, partial: false },
+      { window: 2000, end: 3000, k: 'c', count: 1, partial: false },
+      { window: 3000, end: 4000, k: 'a', count: 1, partial: true }
+    ])
+    expect(stage.stats).toMatchObject({ earlyFlushes: 1, accepted: 8 })
+  })
+
   it('count windows: the same order across batches', async () => {
     const stage = tumbling({ count: 10, key: 'k', maxKeys: 2 })
     const out = rowsOf(await collect(stage(fromItems([[{ k: 'a' }, { k: 'b' }], [{ k: 'a' }], [{ k: 'c' }]]))))
