@@ -428,6 +428,7 @@ export class Results {
       const fn = fns[a]!
       // The plain numeric aggregates inline, straight into the column: a double returned from a
       // call is boxed, and this runs for every value of every result.
+      if (f < 0 && fn === 'count' && nums[j]!.length > 0) { nums[j++]![n] = st.count; continue }
       if (acc !== undefined && acc.n > 0 && nums[j]!.length > 0) {
         if (fn === 'mean') { nums[j++]![n] = acc.sum / acc.n; continue }
         if (fn === 'min') { nums[j++]![n] = acc.min; continue }
