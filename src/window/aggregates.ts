@@ -189,8 +189,7 @@ export class FieldAccumulator {
     }
     this.n++
     this.sum += v
-    if (v < this.min) this.min = v
-    if (v > this.max) this.max = v
+    widen(this, v)
     if (this.ext !== undefined) this.ext.add(v, t)
   }
 
@@ -222,6 +221,27 @@ export class FieldAccumulator {
     if (this.ext !== undefined && o.ext !== undefined) this.ext.merge(o.ext)
   }
 }
+
+/**
+ * Widens `a.min` and `a.max` to take v (a number, not NaN), without a branch: through PICK,
+ * [min, v, max], indexed by the comparisons' results. Whether a value is a new minimum or maximum
+ * of its window cannot be predicted in the window's first records (the first is always both, the
+ * k-th a new one with odds 1/k), and a window of one second holds about 16 readings of a sensor
+ * on the reference job: branches were mispredicted about five times per window and key, 3.7 ns
+ * per record (tumbling 1 s: 13.2 -> 11.1 ns per record; with 100 s windows, where new extremes
+ * are rare, 6.9 -> 8.5). V8 compiles Math.min and Math.max of doubles to branches too (their NaN
+ * and -0 cases). Equal values keep the one there, as `if (v < min) min = v` does.
+ */
+export function widen (a: FieldAccumulator, v: number): void {
+  const mn = a.min
+  const mx = a.max
+  PICK[0] = mn
+  PICK[1] = v
+  PICK[2] = mx
+  a.min = PICK[+(v < mn)]!
+  a.max = PICK[2 - +(v > mx)]!
+}
+const PICK = new Float64Array(3)
 
 /** The value of one aggregate, given the window's record count and the field's accumulator. */
 export function aggregateValue (fn: AggregateName, count: number, acc: FieldAccumulator | undefined): unknown {

@@ -4,7 +4,7 @@
 import type { RecordBatch } from '../batch/record-batch.js'
 import type { SensorRecord } from '../types.js'
 import { BatchKeys, type Engine, KeyState, SlotStates, type LatePolicy, newAccumulators, plainAccumulators, numbersOf, type Numbers, readersOf, type Readers, type Results, type Slot, type TimeSpec, type WindowSpec, type WindowStats } from './common.js'
-import type { AccumulatorNeeds, FieldAccumulator } from './aggregates.js'
+import { type AccumulatorNeeds, type FieldAccumulator, widen } from './aggregates.js'
 import { Recency } from './lru.js'
 import { timeOf, type TimeUnit } from './time.js'
 
@@ -605,8 +605,7 @@ function addFields (accs: FieldAccumulator[], nums: Numbers, readers: Readers, t
     a.present++
     a.n++
     a.sum += v
-    if (v < a.min) a.min = v
-    if (v > a.max) a.max = v
+    widen(a, v)
   }
 }
 
@@ -660,24 +659,8 @@ function cachedRows (i: number, n: number, times: Float64Array, cs: number, ce: 
       a.present++
       a.n++
       a.sum += v
-      // The new min and max without a branch (see PICK).
-      const mn = a.min
-      const mx = a.max
-      PICK[0] = mn
-      PICK[1] = v
-      PICK[2] = mx
-      a.min = PICK[+(v < mn)]!
-      a.max = PICK[2 - +(v > mx)]!
+      widen(a, v)
     }
   }
   return i
 }
-
-// Scratch for a select without a branch: [min, value, max], indexed by a comparison's result.
-// Whether a value is a new minimum or maximum of its window cannot be predicted in a window's
-// first records (the first is always both, the k-th is a new one with odds 1/k), and a window of
-// one second holds about 16 readings of a sensor on the reference job: a branch per test was
-// mispredicted about five times per window and key, 3.7 ns per record (tumbling 1 s: 13.2 -> 11.1
-// ns per record; a window of 100 s, where new extremes are rare, goes 6.9 -> 8.5). V8 compiles
-// Math.min and Math.max of doubles to branches too (their NaN and -0 cases).
-const PICK = new Float64Array(3)
