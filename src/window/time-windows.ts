@@ -10,6 +10,9 @@ import { timeOf, type TimeUnit } from './time.js'
 
 /** Most stale window states kept for reuse (see SlotStates). */
 const POOL = 4096
+// Records per key and window below which cachedRows() widens min and max without a branch: a
+// branch mispredicted at about 2·H(r)/r of r records costs more than the select below about 50.
+const FEW_PER_KEY = 48
 /** Most closed windows' SlotStates kept for reuse: windows close one at a time. */
 const SPARE = 4
 
@@ -82,6 +85,8 @@ class TimeWindows implements Engine {
   readonly #homes = new Map<unknown, KeyState>()
   // Single-window mode: the current window's states, in order of arrival.
   readonly #live: LiveStates
+  // Single-window mode: whether the last window held few records per key (see cachedRows).
+  #fewPerKey = true
 
   constructor (spec: WindowSpec, time: TimeSpec, size: number, slide: number, stats: WindowStats) {
     this.#size = size
@@ -196,7 +201,7 @@ class TimeWindows implements Engine {
     const fast = keyIds !== undefined && !trackMax && this.#inlineAccs && nums.every(c => c !== undefined)
     for (let i = from; i < n; i++) {
       if (fast && !lru.on && !(mt - L >= nextEnd)) {
-        const j = cachedRows(i, n, times, cs, ce, keyIds, stateById, gen, nums as Float64Array[], sq, undefined)
+        const j = cachedRows(i, n, times, cs, ce, keyIds, stateById, gen, nums as Float64Array[], sq, undefined, true)
         if (j > i) {
           sq += j - i
           stats.accepted += j - i
@@ -284,7 +289,7 @@ class TimeWindows implements Engine {
     let gen = this.#generation
     for (let i = 0; i < n; i++) {
       if (fast) {
-        const j = cachedRows(i, n, times, cs, ce, keyIds, homeById, gen, nums as Float64Array[], sq, live)
+        const j = cachedRows(i, n, times, cs, ce, keyIds, homeById, gen, nums as Float64Array[], sq, live, this.#fewPerKey)
         if (j > i) {
           sq += j - i
           stats.accepted += j - i
@@ -346,10 +351,13 @@ class TimeWindows implements Engine {
     const { states } = this.#live
     const cs = this.#curStart
     const ce = this.#curEnd
+    let records = 0
     for (let j = 0; j < this.#live.n; j++) {
+      records += states[j]!.count
       out.add(states[j]!, cs, ce, partial)
       states[j] = undefined
     }
+    this.#fewPerKey = records < FEW_PER_KEY * this.#live.n
     this.#live.n = 0
     this.#generation++
     this.#curStart = this.#curEnd = NaN
@@ -635,10 +643,15 @@ function enlist (live: LiveStates, st: KeyState, gen: number): void {
  * window yet joins it here, while the window has room: that is a key's first record in each
  * window, one record in sixteen on the reference job. Does what ingest's loops do for such a row
  * (`touched` numbered on from sq) and returns the first row it did not take, which they then
- * take. Kept small and free of rare paths so that it is optimized early in a run.
+ * take. Kept small and free of rare paths so that it is optimized early in a run. With
+ * `fewPerKey` (the last window held fewer than FEW_PER_KEY records per key, or not in
+ * single-window mode) min and max are widened without a branch (widen()); with many records per
+ * key and window, new extremes are rare and a branch is cheaper (1-minute windows on the 20M
+ * fixture: 1.296 s branch-free, 1.266 s this way, 1.255 s with branches only; 1 s windows
+ * gain 2 ns per record branch-free).
  */
 function cachedRows (i: number, n: number, times: Float64Array, cs: number, ce: number, keyIds: Int32Array, stateById: Array<KeyState | undefined>, gen: number,
-  nums: Float64Array[], sq: number, live: LiveStates | undefined): number {
+  nums: Float64Array[], sq: number, live: LiveStates | undefined, fewPerKey: boolean): number {
   const nf = nums.length
   for (; i < n; i++) {
     const t = times[i]!
@@ -659,7 +672,11 @@ function cachedRows (i: number, n: number, times: Float64Array, cs: number, ce: 
       a.present++
       a.n++
       a.sum += v
-      widen(a, v)
+      if (fewPerKey) widen(a, v)
+      else {
+        if (v < a.min) a.min = v
+        if (v > a.max) a.max = v
+      }
     }
   }
   return i
