@@ -12,16 +12,29 @@ export interface FilterStats {
 
 export type FilterStage = Stage<RecordBatch | SensorRecord[], RecordBatch> & { readonly stats: FilterStats }
 
+// 0, 1, ..., n - 1.
+function iota (n: number): Uint32Array {
+  const a = new Uint32Array(n)
+  for (let i = 0; i < n; i++) a[i] = i
+  return a
+}
+
 // Keeps the rows of each batch that `program` keeps out of all of them; shared by filter and where.
 function selecting (program: SelectionProgram): FilterStage {
   const stats: FilterStats = { kept: 0, dropped: 0 }
   let sel = new Uint32Array(1024)
+  // 0, 1, 2, ...: each batch's selection starts as a copy of it (a native copy, about a third of
+  // what a loop writing the indices cost).
+  let identity = iota(1024)
   async function * filterStage (batches: AsyncIterable<RecordBatch | SensorRecord[]>): AsyncGenerator<RecordBatch> {
     for await (const input of batches) {
       const batch = asRecordBatch(input)
       const n = batch.length
-      if (sel.length < n) sel = new Uint32Array(n)
-      for (let i = 0; i < n; i++) sel[i] = i
+      if (sel.length < n) {
+        sel = new Uint32Array(n)
+        identity = iota(n)
+      }
+      sel.set(n === identity.length ? identity : identity.subarray(0, n))
       const k = program(batch, sel, n)
       stats.kept += k
       stats.dropped += n - k
@@ -62,8 +75,9 @@ export function filter (predicate: (record: SensorRecord) => unknown): FilterSta
  * on columns: on a typed batch, a comparison of a numeric field with a number is one loop over
  * the column that narrows a selection of rows, `&&` runs its right side only on the rows its left
  * side kept, and what cannot run on columns is evaluated row by row on the rows still selected.
- * Holds one selection array (and one more per `!` or `||`) the size of the largest batch. A bad
- * expression throws `ExpressionError` at build time, pointing at the column.
+ * Holds a selection array and the indices it starts from (and one more per `!` or `||`), each the
+ * size of the largest batch. A bad expression throws `ExpressionError` at build time, pointing at
+ * the column.
  *
  * @example
  * ```ts
