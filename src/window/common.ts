@@ -193,6 +193,11 @@ export class KeyState implements LruNode {
   reuse (keys: unknown[], mapKey: unknown): this {
     this.keys = keys
     this.mapKey = mapKey
+    return this.reset()
+  }
+
+  /** Empties the state for a new window of the same key (its keys stay). */
+  reset (): this {
     this.newer = this.older = null
     this.touched = this.count = this.seq = 0
     this.slot = undefined

@@ -507,7 +507,7 @@ class TimeWindows implements Engine {
     // A stale state of this key (see SlotStates) is revived when its accumulators can be reset;
     // its key values are this key's.
     const revive = stale !== undefined && this.#poolable
-    const st = revive ? stale.reuse(stale.keys, k) : new KeyState(keys.values(i), k, newAccumulators(this.#needs))
+    const st = revive ? stale.reset() : new KeyState(keys.values(i), k, newAccumulators(this.#needs))
     slot.states.add(st, revive)
     this.#lru.added(st)
     this.#open++
@@ -630,7 +630,7 @@ interface LiveStates {
 // Single-window mode: a key's home state joins the current window (generation `gen`), emptied.
 // (The caller has checked that the window has room for it.)
 function enlist (live: LiveStates, st: KeyState, gen: number): void {
-  st.reuse(st.keys, st.mapKey)
+  st.reset()
   st.gen = gen
   live.states[live.n++] = st
 }
