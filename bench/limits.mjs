@@ -27,7 +27,7 @@ const fixture = process.argv[2] ?? join(shared, 'fixtures/sensors-2m.csv')
 const N = Number(process.argv[3] ?? 5)
 const timer = join(shared, 'timeit.py')
 const jsTuned = join(shared, 'js-tuned.mjs')
-for (const [what, path] of [['the fixture', fixture], ['timeit.py', timer], ['js-tuned.mjs', jsTuned]]) {
+for (const [what, path] of [['fixture', fixture], ['timeit.py', timer], ['js-tuned.mjs', jsTuned]]) {
   if (!existsSync(path)) {
     process.stderr.write(`limits: no ${what} at ${path} (this needs ../shared/bench; run ../shared/bench/run-one.sh once to generate the fixtures)\n`)
     process.exit(2)
