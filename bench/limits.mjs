@@ -21,6 +21,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { median, referenceJob } from './reference-job.mjs'
 
 const shared = new URL('../../shared/bench/', import.meta.url).pathname
 const fixture = process.argv[2] ?? join(shared, 'fixtures/sensors-2m.csv')
@@ -51,9 +52,6 @@ try {
   writeFileSync(jsFull, source.replace(ROUNDED, '(sum[id] / c)'))
 
   const command = new URL('../bin/sensorpipe', import.meta.url).pathname
-  const job = file => ['run', '--file', file, '--format', 'csv', '--columns', 'ts:time,sensor:string,value:float',
-    '--where', 'value >= -40 && value <= 125', '--key', 'sensor', '--time', 'ts', '--window', '1s',
-    '--agg', 'count,mean,min,max', '--summary']
 
   // The check: the same results, mean included, on the fixture's first 200,000 lines.
   const sample = join(dir, 'sample.csv')
@@ -72,7 +70,7 @@ try {
     }
     return byKey
   }
-  const ours = results(command, job(sample))
+  const ours = results(command, referenceJob(sample))
   const theirs = results(process.execPath, [jsFull, sample])
   let differ = ours.size === theirs.size ? 0 : Math.abs(ours.size - theirs.size)
   for (const [key, v] of ours) if (theirs.get(key) !== v) differ++
@@ -90,7 +88,6 @@ try {
     if (r.status !== 0 || wall === null || peak === null || !/A exit 0/.test(r.stdout)) throw new Error(`timing ${file} ${args.join(' ')} failed: ${r.stdout}${r.stderr}`)
     return { wall: Number(wall[1]), peak: Number(peak[1]) }
   }
-  const median = a => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
   const table = (cases, rounds, warm) => {
     const runs = cases.map(() => [])
     for (let round = warm ? 0 : 1; round <= rounds; round++) {
@@ -100,7 +97,7 @@ try {
   }
 
   const throughput = [
-    ['sensorpipe (the command; unrounded means, and `end`)', command, job(fixture)],
+    ['sensorpipe (the command; unrounded means, and `end`)', command, referenceJob(fixture)],
     ['js-tuned (means rounded to 4 places)', process.execPath, [jsTuned, fixture]],
     ['js-tuned printing unrounded means', process.execPath, [jsFull, fixture]]
   ]
@@ -116,8 +113,8 @@ try {
   const floor = [
     ['node -e 0', process.execPath, ['-e', '0']],
     ['node starting one worker thread that does nothing', process.execPath, ['-e', worker]],
-    ['sensorpipe run, empty input', command, job(empty)],
-    ['sensorpipe run --threads 2, empty input', command, [...job(empty), '--threads', '2']]
+    ['sensorpipe run, empty input', command, referenceJob(empty)],
+    ['sensorpipe run --threads 2, empty input', command, [...referenceJob(empty), '--threads', '2']]
   ]
   const f = table(floor, N, false)
   console.log(`| the memory floor (median of ${N}) | peak RSS MiB | left of the 60 MiB target |`)

@@ -9,6 +9,7 @@
 //                                              in ../shared/bench/fixtures)
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { median, referenceJob } from './reference-job.mjs'
 
 const fixture = process.argv[2] ?? new URL('../../shared/bench/fixtures/sensors-2m.csv', import.meta.url).pathname
 const N = Number(process.argv[3] ?? 7)
@@ -18,9 +19,7 @@ if (!existsSync(fixture)) {
 }
 const command = new URL('../bin/sensorpipe', import.meta.url).pathname
 const jsTuned = new URL('../../shared/bench/js-tuned.mjs', import.meta.url).pathname
-const job = (window) => ['run', '--file', fixture, '--format', 'csv', '--columns', 'ts:time,sensor:string,value:float',
-  '--where', 'value >= -40 && value <= 125', '--key', 'sensor', '--time', 'ts', '--window', window,
-  '--agg', 'count,mean,min,max', '--summary']
+const job = (window) => referenceJob(fixture, window)
 const cases = [
   ['sensorpipe, 1 s windows', command, job('1s')],
   ['sensorpipe, 100 s windows', command, job('100s')],
@@ -41,7 +40,6 @@ for (let round = 0; round <= N; round++) { // round 0 warms the page cache and i
     if (round > 0) times[k].push(ms)
   })
 }
-const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
 console.log(`| run (median of ${N}, alternating) | wall ms | result lines |`)
 console.log('|---|---:|---:|')
 cases.forEach(([label], k) => console.log(`| ${label} | ${median(times[k]).toFixed(1)} | ${emitted[k].toLocaleString('en')} |`))

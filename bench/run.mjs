@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { referenceJob } from './reference-job.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const shared = join(root, '..', 'shared', 'bench')
@@ -24,9 +25,7 @@ if (!existsSync(cli)) { console.error('bench: build first (npm run build)'); pro
 // The command timed: what a user runs (`sensorpipe`, the shell script npm installs), or node
 // with the bundle directly.
 const COMMAND = process.env.BENCH_NODE ? [process.execPath, cli] : [join(root, 'bin', 'sensorpipe')]
-const ARGS = ['run', '--file', '{}', '--format', 'csv', '--columns', 'ts:time,sensor:string,value:float',
-  '--where', 'value >= -40 && value <= 125', '--key', 'sensor', '--time', 'ts', '--window', '1s',
-  '--agg', 'count,mean,min,max', '--summary', ...(process.env.BENCH_THREADS ? ['--threads', process.env.BENCH_THREADS] : [])]
+const ARGS = [...referenceJob(), ...(process.env.BENCH_THREADS ? ['--threads', process.env.BENCH_THREADS] : [])]
 const LABEL = `${process.env.BENCH_NODE ? 'node dist/cli.js' : 'sensorpipe'}${process.env.BENCH_THREADS ? ` --threads ${process.env.BENCH_THREADS}` : ''}`
 
 if (existsSync(join(shared, 'run-one.sh'))) withHarness()
